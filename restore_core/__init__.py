@@ -1,0 +1,27 @@
+"""Facemend's headless core: decode, detect, align, restore, compose, encode.
+
+No Qt and nothing from ``app`` is imported here (a test enforces it). Heavy modules
+(torch, facexlib, spandrel) load lazily, on first use.
+"""
+
+from .errors import FacemendError, InputError, ModelError, OutputError, SettingsError
+from .faces import DetectedFace
+from .params import DetectionSettings, FaceOverride, FaceSettings, GrainSettings, OutputSettings, Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DetectedFace",
+    "DetectionSettings",
+    "FaceOverride",
+    "FaceSettings",
+    "FacemendError",
+    "GrainSettings",
+    "InputError",
+    "ModelError",
+    "OutputError",
+    "OutputSettings",
+    "Settings",
+    "SettingsError",
+    "__version__",
+]

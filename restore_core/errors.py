@@ -1,0 +1,46 @@
+"""Errors the core raises on purpose: each carries one message a person can act on.
+
+The CLI prints ``str(error)`` on one line and exits non-zero; the app shows it in a dialog.
+Anything else escaping the core is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FacemendError(Exception):
+    """Base class: an expected failure with a message meant for the user."""
+
+
+class SettingsError(FacemendError, ValueError):
+    """A parameter is out of range, of the wrong type, or unknown."""
+
+
+class InputError(FacemendError):
+    """An input file cannot be used: names the file and the reason."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class OutputError(FacemendError):
+    """An output cannot be written (exists, unsupported format, too large, disk full)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class ModelError(FacemendError):
+    """A model is missing, cannot be downloaded, fails its check, or cannot be loaded."""
+
+
+class CancelledError(FacemendError):
+    """Work was cancelled by the user; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")

@@ -1,0 +1,60 @@
+"""Shared fixtures: the offscreen Qt platform, ../shared test data, an isolated models folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+# Before any Qt import: tests never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FACEMEND_SHARED", REPO.parent / "shared")) / "testdata"
+DETECTOR_WEIGHTS = SHARED / "weights" / "retinaface_mobilenet0.25.pth"
+PHOTOS = SHARED / "photos"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not DETECTOR_WEIGHTS.is_file():
+        raise pytest.UsageError(
+            f"test data not found at {SHARED}: check out the project beside ../shared "
+            "or set FACEMEND_SHARED to the folder that holds testdata/"
+        )
+
+
+@pytest.fixture(scope="session")
+def photos_dir() -> Path:
+    return PHOTOS
+
+
+@pytest.fixture(scope="session")
+def expected_faces() -> dict[str, list[list[float]]]:
+    """Hand-checked face boxes per photo file name, from faces.json."""
+    return json.loads((PHOTOS / "faces.json").read_text())["faces"]
+
+
+@pytest.fixture(scope="session")
+def aligned_dir() -> Path:
+    return SHARED / "aligned"
+
+
+@pytest.fixture(scope="session")
+def detector_weights() -> Path:
+    return DETECTOR_WEIGHTS
+
+
+@pytest.fixture()
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty FACEMEND_MODELS folder holding only the real mobile0.25 detector weights.
+
+    The shared file keeps its ``module.`` key prefix, so its hash differs from the published
+    one: it is found, used, and reported as unverified, exactly as a user's own copy would be.
+    """
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "detection_mobilenet0.25_Final.pth").symlink_to(DETECTOR_WEIGHTS)
+    monkeypatch.setenv("FACEMEND_MODELS", str(folder))
+    return folder
