@@ -48,8 +48,18 @@ class FaceWarp:
 
     def scaled(self, factor: float) -> FaceWarp:
         """The same warp for the image resized by ``factor`` (output resolution)."""
+        return self.for_canvas((0.0, 0.0), factor)
+
+    def for_canvas(self, origin: tuple[float, float], scale: float) -> FaceWarp:
+        """The warp for a canvas showing the image from ``origin`` (image pixels) at ``scale``.
+
+        Canvas pixel c shows image pixel (c + 0.5) / scale - 0.5 + origin, pixel centres on
+        pixel centres as ``cv2.resize`` makes them: a viewport, or the output image (origin 0,
+        scale = output / input size).
+        """
         m = self.matrix.copy()
-        m[:, :2] /= factor
+        m[:, 2] += self.matrix[:, :2] @ (np.asarray(origin, dtype=np.float64) + 0.5 / scale - 0.5)
+        m[:, :2] /= scale
         return FaceWarp(m, self.size)
 
     def region(self, width: int, height: int, pad: int = 2) -> Region:
@@ -79,10 +89,13 @@ class FaceWarp:
         Returns an array of the region's size; pixels the aligned square does not cover are 0.
         """
         x0, y0, x1, y1 = region
+        if x1 <= x0 or y1 <= y0:  # OpenCV reads an empty size as "the input's size"
+            return np.zeros((max(0, y1 - y0), max(0, x1 - x0)) + aligned.shape[2:], aligned.dtype)
         inverse = self.inverse
         inverse[:, 2] -= (x0, y0)
+        # Cubic: bilinear sampling blurs fine texture (film grain, print screens) on the way back.
         return cv2.warpAffine(
-            aligned, inverse, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            aligned, inverse, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=0
         )
 
 

@@ -58,3 +58,22 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "detection_mobilenet0.25_Final.pth").symlink_to(DETECTOR_WEIGHTS)
     monkeypatch.setenv("FACEMEND_MODELS", str(folder))
     return folder
+
+
+# Random-initialised GFPGAN / CodeFormer weight files of the real architectures (session-scoped).
+from model_factory import random_codeformer, random_gfpgan, random_weights_dir  # noqa: E402, F401
+
+
+@pytest.fixture()
+def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Path) -> Path:
+    """``models_dir`` plus random GFPGAN and CodeFormer files under their published names."""
+    (models_dir / "GFPGANv1.4.pth").symlink_to(random_gfpgan)
+    (models_dir / "codeformer.pth").symlink_to(random_codeformer)
+    return models_dir
+
+
+def psnr(a, b) -> float:
+    import numpy as np
+
+    mse = float(np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)

@@ -1,0 +1,439 @@
+"""The image canvas: one paintEvent draws the photo, the restored photo and the face boxes.
+
+Everything is drawn in image coordinates through one transform (zoom and pan), so the
+before and after images, the divider and the boxes stay aligned at every zoom. ``zoom`` is
+image pixels to *device* pixels: at 100 % one image pixel is one screen pixel on high-DPI
+screens too. View modes: a split with a draggable divider, side by side, before only,
+after only; holding Space shows the original in any mode.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+ZOOM_STEP = 1.25
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+SIDE_GAP = 16  # image pixels between the two halves in side-by-side mode
+DIVIDER_GRAB = 8  # logical pixels either side of the divider that start a drag
+
+BACKGROUND = QColor(38, 38, 40)
+SELECTED = QColor(72, 200, 120)
+EXCLUDED = QColor(200, 200, 200)
+DIVIDER = QColor(255, 255, 255)
+
+
+class ViewMode(enum.Enum):
+    SPLIT = "split"
+    SIDE_BY_SIDE = "side_by_side"
+    BEFORE = "before"
+    AFTER = "after"
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    index: int
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in image pixels
+    score: float
+    selected: bool
+
+
+def local_files(urls: list) -> list[Path]:
+    return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+
+
+class ImageCanvas(QWidget):
+    face_clicked = Signal(int)
+    files_dropped = Signal(list)  # list[Path]
+    reference_dropped = Signal(int, Path)  # face index, photo
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self._before: QImage | None = None
+        self._after: QImage | None = None
+        self._faces: tuple[FaceBox, ...] = ()
+        self._mode = ViewMode.SPLIT
+        self._split = 0.5  # divider position as a fraction of the image width
+        self._holding_original = False
+        self._zoom = 1.0
+        self._fit = True  # refit on resize until the user zooms or pans
+        self._offset = QPointF(0, 0)  # widget position of the image origin (logical pixels)
+        self._drag: str | None = None  # "divider" or "pan"
+        self._drag_last = QPointF()
+        self._show_boxes = True
+        self.placeholder = "Drop a photo here, or press Ctrl+O to open one"
+
+    # ---------------------------------------------------------------- content
+    def set_images(self, before: QImage | None, after: QImage | None = None) -> None:
+        """A new photo: resets the view to fit."""
+        self._before = before
+        self._after = after
+        self._faces = ()
+        self._fit = True
+        self._refit()
+        self.update()
+
+    def set_after(self, after: QImage | None) -> None:
+        self._after = after
+        self.update()
+
+    def set_faces(self, faces: tuple[FaceBox, ...]) -> None:
+        self._faces = faces
+        self.update()
+
+    def set_show_boxes(self, show: bool) -> None:
+        self._show_boxes = show
+        self.update()
+
+    @property
+    def has_image(self) -> bool:
+        return self._before is not None
+
+    # ---------------------------------------------------------------- view state
+    @property
+    def mode(self) -> ViewMode:
+        return self._mode
+
+    def set_mode(self, mode: ViewMode) -> None:
+        self._mode = mode
+        if self._fit:
+            self._refit()
+        self.update()
+
+    @property
+    def split(self) -> float:
+        return self._split
+
+    def set_split(self, fraction: float) -> None:
+        self._split = min(1.0, max(0.0, fraction))
+        self.update()
+
+    def set_holding_original(self, holding: bool) -> None:
+        if holding != self._holding_original:
+            self._holding_original = holding
+            self.update()
+
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    def zoom_to_fit(self) -> None:
+        self._fit = True
+        self._refit()
+        self.update()
+
+    def zoom_actual(self) -> None:
+        self.set_zoom(1.0)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self._zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self._zoom / ZOOM_STEP)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point under ``anchor`` (default: the centre) in place."""
+        if self._before is None:
+            return
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        image_point = self.widget_to_image(anchor)
+        self._zoom = zoom
+        self._fit = False
+        self._offset = self._snap(anchor - image_point * self._scale)
+        self.zoom_changed.emit(self._zoom)
+        self.update()
+
+    def _snap(self, point: QPointF) -> QPointF:
+        """The image origin on a whole device pixel: at 100 % every image pixel is one screen pixel."""
+        dpr = self.devicePixelRatioF()
+        return QPointF(round(point.x() * dpr) / dpr, round(point.y() * dpr) / dpr)
+
+    @property
+    def _scale(self) -> float:
+        """Logical widget pixels per image pixel."""
+        return self._zoom / self.devicePixelRatioF()
+
+    def _content_size(self) -> tuple[float, float]:
+        assert self._before is not None
+        w, h = self._before.width(), self._before.height()
+        if self._mode is ViewMode.SIDE_BY_SIDE:
+            return 2 * w + SIDE_GAP, h
+        return w, h
+
+    def _refit(self) -> None:
+        if self._before is None or self.width() <= 0 or self.height() <= 0:
+            return
+        cw, ch = self._content_size()
+        margin = 12
+        scale = min((self.width() - 2 * margin) / cw, (self.height() - 2 * margin) / ch)
+        scale = max(scale, 1e-3)
+        self._zoom = min(MAX_ZOOM, max(MIN_ZOOM, scale * self.devicePixelRatioF()))
+        s = self._scale
+        self._offset = self._snap(QPointF((self.width() - cw * s) / 2, (self.height() - ch * s) / 2))
+        self.zoom_changed.emit(self._zoom)
+
+    # ---------------------------------------------------------------- coordinates
+    def widget_to_image(self, point: QPointF) -> QPointF:
+        return (point - self._offset) / self._scale
+
+    def image_to_widget(self, point: QPointF) -> QPointF:
+        return self._offset + point * self._scale
+
+    def divider_x(self) -> float:
+        """The divider's x in widget coordinates (split mode)."""
+        assert self._before is not None
+        return self.image_to_widget(QPointF(self._split * self._before.width(), 0)).x()
+
+    def _after_origin(self) -> QPointF:
+        """Where the after image starts, in image coordinates (right half in side-by-side)."""
+        assert self._before is not None
+        if self._mode is ViewMode.SIDE_BY_SIDE:
+            return QPointF(self._before.width() + SIDE_GAP, 0)
+        return QPointF(0, 0)
+
+    def face_at(self, widget_point: QPointF) -> int | None:
+        """Index of the smallest face box under the point (either half in side-by-side)."""
+        if self._before is None:
+            return None
+        p = self.widget_to_image(widget_point)
+        if self._mode is ViewMode.SIDE_BY_SIDE and p.x() > self._before.width():
+            p -= self._after_origin()
+        hits = [f for f in self._faces if f.box[0] <= p.x() <= f.box[2] and f.box[1] <= p.y() <= f.box[3]]
+        if not hits:
+            return None
+        return min(hits, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1])).index
+
+    def _near_divider(self, widget_point: QPointF) -> bool:
+        return (
+            self._before is not None
+            and self._mode is ViewMode.SPLIT
+            and self._after is not None
+            and abs(widget_point.x() - self.divider_x()) <= DIVIDER_GRAB
+        )
+
+    # ---------------------------------------------------------------- painting
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), BACKGROUND)
+        if self._before is None:
+            self._paint_placeholder(painter)
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1.0)
+        painter.save()
+        painter.translate(self._offset)
+        painter.scale(self._scale, self._scale)
+        self._paint_images(painter)
+        painter.restore()
+        if self._show_boxes:
+            self._paint_faces(painter)
+        self._paint_labels(painter)
+        if self._mode is ViewMode.SPLIT and self._after is not None and not self._holding_original:
+            self._paint_divider(painter)
+
+    def _paint_images(self, painter: QPainter) -> None:
+        """Draws in image coordinates (the painter already carries the view transform)."""
+        assert self._before is not None
+        before, after = self._before, self._after
+        w, h = before.width(), before.height()
+        mode = self._mode
+        if self._holding_original or after is None or mode is ViewMode.BEFORE:
+            painter.drawImage(QPointF(0, 0), before)
+            if mode is ViewMode.SIDE_BY_SIDE:
+                painter.drawImage(self._after_origin(), before)
+            return
+        if mode is ViewMode.AFTER:
+            painter.drawImage(QPointF(0, 0), after)
+        elif mode is ViewMode.SIDE_BY_SIDE:
+            painter.drawImage(QPointF(0, 0), before)
+            painter.drawImage(self._after_origin(), after)
+        else:  # split: before left of the divider, after right of it, from the same pixels grid
+            cut = round(self._split * w)
+            painter.drawImage(QRectF(0, 0, cut, h), before, QRectF(0, 0, cut, h))
+            painter.drawImage(QRectF(cut, 0, w - cut, h), after, QRectF(cut, 0, w - cut, h))
+
+    def _paint_faces(self, painter: QPainter) -> None:
+        origins = [QPointF(0, 0)]
+        if self._mode is ViewMode.SIDE_BY_SIDE:
+            origins.append(self._after_origin())
+        font = QFont(self.font())
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        for origin in origins:
+            for face in self._faces:
+                color = SELECTED if face.selected else EXCLUDED
+                top_left = self.image_to_widget(origin + QPointF(face.box[0], face.box[1]))
+                bottom_right = self.image_to_widget(origin + QPointF(face.box[2], face.box[3]))
+                rect = QRectF(top_left, bottom_right)
+                pen = QPen(color, 2 if face.selected else 1.5)
+                pen.setStyle(Qt.PenStyle.SolidLine if face.selected else Qt.PenStyle.DashLine)
+                painter.setPen(pen)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(rect)
+                label = f"{face.index + 1}  {face.score:.2f}"
+                text_w = metrics.horizontalAdvance(label) + 8
+                text_h = metrics.height() + 2
+                tag = QRectF(rect.left() - 1, rect.top() - text_h, text_w, text_h)
+                if tag.top() < 0:
+                    tag.moveTop(rect.top())
+                painter.fillRect(tag, color)
+                painter.setPen(QColor(20, 20, 20))
+                painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _paint_labels(self, painter: QPainter) -> None:
+        """"Before" / "After" tags in the top corners of the halves being compared."""
+        if self._after is None:
+            return
+        if self._holding_original:
+            tags = [("Original (Space)", Qt.AlignmentFlag.AlignLeft)]
+        elif self._mode in (ViewMode.SPLIT, ViewMode.SIDE_BY_SIDE):
+            tags = [("Before", Qt.AlignmentFlag.AlignLeft), ("After", Qt.AlignmentFlag.AlignRight)]
+        else:
+            tags = [(self._mode.value.capitalize(), Qt.AlignmentFlag.AlignLeft)]
+        painter.setFont(self.font())
+        metrics = painter.fontMetrics()
+        for text, side in tags:
+            w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
+            x = 8 if side is Qt.AlignmentFlag.AlignLeft else self.width() - w - 8
+            box = QRectF(x, 8, w, h)
+            painter.fillRect(box, QColor(0, 0, 0, 150))
+            painter.setPen(QColor(240, 240, 240))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_divider(self, painter: QPainter) -> None:
+        x = self.divider_x()
+        painter.setPen(QPen(DIVIDER, 2))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        handle = QRectF(x - 9, self.height() / 2 - 18, 18, 36)
+        painter.setBrush(DIVIDER)
+        painter.setPen(QPen(QColor(60, 60, 60), 1))
+        painter.drawRoundedRect(handle, 5, 5)
+        painter.drawLine(QPointF(x - 3, handle.top() + 10), QPointF(x - 3, handle.bottom() - 10))
+        painter.drawLine(QPointF(x + 3, handle.top() + 10), QPointF(x + 3, handle.bottom() - 10))
+
+    def _paint_placeholder(self, painter: QPainter) -> None:
+        painter.setPen(QPen(QColor(110, 110, 115), 2, Qt.PenStyle.DashLine))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(24, 24, -24, -24), 12, 12)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        painter.setFont(font)
+        painter.setPen(QColor(200, 200, 205))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+
+    # ---------------------------------------------------------------- mouse and keys
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        if self._fit:
+            self._refit()
+        super().resizeEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if steps and self._before is not None:
+            self.set_zoom(self._zoom * ZOOM_STEP**steps, anchor=event.position())
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(pos):
+            self._drag = "divider"
+        elif event.button() == Qt.MouseButton.LeftButton and (index := self.face_at(pos)) is not None:
+            self.face_clicked.emit(index)
+            return
+        elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton) and self._before is not None:
+            self._drag = "pan"
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        self._drag_last = pos
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if self._drag == "divider" and self._before is not None:
+            self.set_split(self.widget_to_image(pos).x() / self._before.width())
+        elif self._drag == "pan":
+            self._offset = self._snap(self._offset + pos - self._drag_last)
+            self._fit = False
+            self.update()
+        else:
+            self._update_cursor(pos)
+        self._drag_last = pos
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._drag = None
+        self._update_cursor(event.position())
+
+    def _update_cursor(self, pos: QPointF) -> None:
+        if self._near_divider(pos):
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self.face_at(pos) is not None:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.setCursor(Qt.CursorShape.OpenHandCursor if self._before is not None else Qt.CursorShape.ArrowCursor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.set_holding_original(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.set_holding_original(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.set_holding_original(False)  # the release would go elsewhere
+        super().focusOutEvent(event)
+
+    # ---------------------------------------------------------------- drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if local_files(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if local_files(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = local_files(event.mimeData().urls())
+        if not files:
+            return
+        event.acceptProposedAction()
+        face = self.face_at(event.position())
+        if face is not None and len(files) == 1 and files[0].is_file():
+            self.reference_dropped.emit(face, files[0])
+        else:
+            self.files_dropped.emit(files)
+
+    def widget_point(self, image_x: float, image_y: float) -> QPoint:
+        """Integer widget position of an image point (tests and the smoke test use it)."""
+        return self.image_to_widget(QPointF(image_x, image_y)).toPoint()

@@ -1,0 +1,298 @@
+"""The face panel: one row per detected face (original and restored thumbnails, included or
+not) and an editor for the chosen face's own settings and reference photo.
+
+Like the controls, it only reports what the user asked for; the window turns that into
+``Settings`` changes (``Settings.with_override``) and renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from restore_core.faces import DetectedFace
+from restore_core.params import FaceOverride, Settings
+
+from .canvas import local_files
+from .controls import MODEL_CHOICES
+from .qimage import rgb8_to_qimage
+from .widgets import ValueSlider, fill_combo, select_data
+
+THUMB = 64  # logical pixels per thumbnail in the list
+MODEL_NAMES = dict(MODEL_CHOICES)
+
+
+def _thumb_pair(original: Any, restored: Any) -> QIcon:
+    """Original and restored thumbnails side by side in one icon (restored blank until ready)."""
+    dpr = 2.0  # drawn at twice the size so the icon stays sharp on high-DPI screens
+    pixmap = QPixmap(round(2 * THUMB * dpr + 4 * dpr), round(THUMB * dpr))
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    size = round(THUMB * dpr)
+    for slot, pixels in enumerate((original, restored)):
+        x = slot * (size + round(4 * dpr))
+        if pixels is None:
+            painter.fillRect(x, 0, size, size, QColor(70, 70, 74))
+        else:
+            painter.drawImage(QRect(x, 0, size, size), rgb8_to_qimage(pixels))
+    painter.end()
+    pixmap.setDevicePixelRatio(dpr)
+    return QIcon(pixmap)
+
+
+class ReferenceSlot(QFrame):
+    """Shows the reference photo of a face; accepts a dropped file."""
+
+    dropped = Signal(Path)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumHeight(72)
+        self.picture = QLabel()
+        self.picture.setFixedSize(64, 64)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.picture)
+        layout.addWidget(self.caption, 1)
+        self.show_reference(None)
+
+    def show_reference(self, path: str | None) -> None:
+        if path is None:
+            self.picture.clear()
+            self.caption.setText("No reference photo. Drop a sharper photo of the same person here or on the face box.")
+            return
+        reader = QImageReader(path)
+        reader.setAutoTransform(True)
+        size = reader.size()
+        if size.isValid():
+            reader.setScaledSize(size.scaled(QSize(64, 64), Qt.AspectRatioMode.KeepAspectRatio))
+        image = reader.read()
+        if image.isNull():
+            self.picture.setText("?")
+        else:
+            self.picture.setPixmap(QPixmap.fromImage(image))
+        self.caption.setText(Path(path).name)
+        self.caption.setToolTip(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if len(local_files(event.mimeData().urls())) == 1:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = local_files(event.mimeData().urls())
+        if len(files) == 1:
+            event.acceptProposedAction()
+            self.dropped.emit(files[0])
+
+
+class FacePanel(QWidget):
+    selection_toggled = Signal(int, bool)
+    select_all_requested = Signal()
+    select_none_requested = Signal()
+    override_edited = Signal(int, dict, str, str)  # face, FaceOverride changes, control key, undo text
+    override_finished = Signal()
+    reference_dropped = Signal(int, Path)
+    reference_browse_requested = Signal(int)
+    reference_cleared = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._faces: tuple[DetectedFace, ...] = ()
+        self._settings = Settings()
+        self._renders: dict[int, Any] = {}  # face index -> FaceRender
+        layout = QVBoxLayout(self)
+
+        header = QHBoxLayout()
+        self.summary = QLabel("No faces")
+        all_button = QPushButton("All")
+        none_button = QPushButton("None")
+        all_button.setToolTip("Restore every face")
+        none_button.setToolTip("Restore no face")
+        all_button.clicked.connect(self.select_all_requested)
+        none_button.clicked.connect(self.select_none_requested)
+        header.addWidget(self.summary, 1)
+        header.addWidget(all_button)
+        header.addWidget(none_button)
+        layout.addLayout(header)
+
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(2 * THUMB + 4, THUMB))
+        self.list.setSpacing(2)
+        self.list.itemChanged.connect(self._on_item_changed)
+        self.list.currentRowChanged.connect(lambda _: self._show_editor())
+        layout.addWidget(self.list, 1)
+
+        layout.addWidget(self._build_editor())
+        self._show_editor()
+
+    def _build_editor(self) -> QGroupBox:
+        self.editor = QGroupBox("Face")
+        form = QFormLayout(self.editor)
+        self.model = QComboBox()
+        fill_combo(self.model, [("", "Same as all faces"), *MODEL_CHOICES])
+        self.model.currentIndexChanged.connect(
+            lambda: self._emit("model", "Face model", model=self.model.currentData() or None)
+        )
+        self.own_strength = QCheckBox("Own strength")
+        self.strength = ValueSlider(0, 1, 0.01)
+        self.own_strength.toggled.connect(
+            lambda on: self._emit("own_strength", "Face strength", strength=self.strength.value() if on else None)
+        )
+        self.strength.edited.connect(lambda v: self._emit("face_strength", "Face strength", strength=v))
+        self.strength.released.connect(self.override_finished)
+        self.own_creativity = QCheckBox("Own creativity")
+        self.creativity = ValueSlider(0, 1, 0.01)
+        self.own_creativity.toggled.connect(
+            lambda on: self._emit("own_creativity", "Face creativity", creativity=self.creativity.value() if on else None)
+        )
+        self.creativity.edited.connect(lambda v: self._emit("face_creativity", "Face creativity", creativity=v))
+        self.creativity.released.connect(self.override_finished)
+        self.reference = ReferenceSlot()
+        self.reference.dropped.connect(lambda path: self.reference_dropped.emit(self.current_face(), path))
+        choose = QPushButton("Choose photo…")
+        clear = QPushButton("Clear")
+        choose.clicked.connect(lambda: self.reference_browse_requested.emit(self.current_face()))
+        clear.clicked.connect(lambda: self.reference_cleared.emit(self.current_face()))
+        buttons = QHBoxLayout()
+        buttons.addWidget(choose)
+        buttons.addWidget(clear)
+        self.reference_note = QLabel()
+        self.reference_note.setWordWrap(True)
+        self.reference_note.setStyleSheet("color: palette(mid); font-size: 90%;")
+        self.similarity = QLabel()
+        form.addRow("Model", self.model)
+        form.addRow(self.own_strength, self.strength)
+        form.addRow(self.own_creativity, self.creativity)
+        form.addRow("Reference", self.reference)
+        form.addRow("", buttons)
+        form.addRow(self.reference_note)
+        form.addRow(self.similarity)
+        return self.editor
+
+    # ---------------------------------------------------------------- content
+    def current_face(self) -> int:
+        return self.list.currentRow()
+
+    def set_faces(self, faces: Sequence[DetectedFace], settings: Settings) -> None:
+        """A new face list (new photo or re-detection): thumbnails come with the next render."""
+        self._faces = tuple(faces)
+        self._renders = {}
+        self._settings = settings
+        blocked = self.list.blockSignals(True)
+        self.list.clear()
+        for index, face in enumerate(self._faces):
+            item = QListWidgetItem(self._row_text(index))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if settings.is_selected(index) else Qt.CheckState.Unchecked)
+            item.setIcon(_thumb_pair(None, None))
+            self.list.addItem(item)
+        if self._faces:
+            self.list.setCurrentRow(0)
+        self.list.blockSignals(blocked)
+        self.show_settings(settings)
+
+    def set_renders(self, renders: Sequence[Any]) -> None:
+        """Thumbnails and resolved models from a ``RenderResult``'s ``faces``."""
+        self._renders = {r.index: r for r in renders}
+        blocked = self.list.blockSignals(True)
+        for render in renders:
+            item = self.list.item(render.index)
+            if item is not None:
+                item.setIcon(_thumb_pair(render.original_thumb, render.restored_thumb))
+                item.setText(self._row_text(render.index))
+        self.list.blockSignals(blocked)
+        self._show_similarity()
+
+    def set_reference_note(self, text: str) -> None:
+        self.reference_note.setText(text)
+
+    def show_settings(self, settings: Settings) -> None:
+        self._settings = settings
+        blocked = self.list.blockSignals(True)
+        for index in range(self.list.count()):
+            item = self.list.item(index)
+            item.setCheckState(Qt.CheckState.Checked if settings.is_selected(index) else Qt.CheckState.Unchecked)
+            item.setText(self._row_text(index))
+        self.list.blockSignals(blocked)
+        count = len(self._faces)
+        chosen = sum(settings.is_selected(i) for i in range(count))
+        self.summary.setText(f"{count} face{'s' if count != 1 else ''}, {chosen} to restore" if count else "No faces")
+        self._show_editor()
+
+    def _row_text(self, index: int) -> str:
+        face = self._faces[index]
+        lines = [f"Face {index + 1}", f"score {face.score:.2f}, {face.size:.0f} px"]
+        render = self._renders.get(index)
+        if render is not None and render.model:
+            lines.append(MODEL_NAMES.get(render.model, render.model) + (" (preview)" if render.preview else ""))
+        if dict(self._settings.overrides).get(index, FaceOverride()) != FaceOverride():
+            lines[0] += "  (own settings)"
+        return "\n".join(lines)
+
+    # ---------------------------------------------------------------- editor
+    def _show_editor(self) -> None:
+        index = self.current_face()
+        self.editor.setEnabled(0 <= index < len(self._faces))
+        if not self.editor.isEnabled():
+            self.editor.setTitle("Face")
+            self.reference.show_reference(None)
+            return
+        self.editor.setTitle(f"Face {index + 1}")
+        override = dict(self._settings.overrides).get(index, FaceOverride())
+        resolved = self._settings.for_face(index)
+        widgets = [self.model, self.own_strength, self.own_creativity]
+        blocked = [w.blockSignals(True) for w in widgets]
+        select_data(self.model, override.model or "")
+        self.own_strength.setChecked(override.strength is not None)
+        self.own_creativity.setChecked(override.creativity is not None)
+        for widget, was in zip(widgets, blocked):
+            widget.blockSignals(was)
+        self.strength.set_value(resolved.strength)
+        self.creativity.set_value(resolved.creativity)
+        self.strength.setEnabled(override.strength is not None)
+        self.creativity.setEnabled(override.creativity is not None)
+        self.reference.show_reference(resolved.reference)
+        self._show_similarity()
+
+    def _show_similarity(self) -> None:
+        render = self._renders.get(self.current_face())
+        if render is not None and render.similarity is not None:
+            self.similarity.setText(f"Identity similarity to the reference: {render.similarity:.2f}")
+        else:
+            self.similarity.clear()
+
+    def _emit(self, key: str, text: str, **changes: Any) -> None:
+        index = self.current_face()
+        if index < 0:
+            return
+        if "strength" in changes:
+            self.strength.setEnabled(self.own_strength.isChecked())
+        if "creativity" in changes:
+            self.creativity.setEnabled(self.own_creativity.isChecked())
+        self.override_edited.emit(index, changes, key, f"{text} (face {index + 1})")
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        self.selection_toggled.emit(self.list.row(item), item.checkState() == Qt.CheckState.Checked)

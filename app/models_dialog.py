@@ -1,0 +1,321 @@
+"""The Models dialog: what is installed, downloads with progress and cancel, imports.
+
+Hashing, downloading and importing run in a ``BackgroundTask`` thread; the dialog stays
+responsive and can be closed while nothing runs. Licences with a notice (CodeFormer) are
+shown and must be accepted before the first download or use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from restore_core.models import MODELS, ImportedModel, ModelSpec, ModelStatus, download, find, import_file, models_dir, statuses
+
+from .settings_store import SettingsStore
+from .tasks import BackgroundTask
+
+KIND_NAMES = {
+    "face": "Face restoration",
+    "detector": "Face detection",
+    "parsing": "Face parsing",
+    "identity": "Reference identity",
+    "upscaler": "Background upscaling",
+}
+STATUS_TEXT = {
+    ModelStatus.INSTALLED: "Installed",
+    ModelStatus.UNVERIFIED: "Installed, unverified (not the published file)",
+    ModelStatus.MISSING: "Not installed",
+}
+
+
+def human_size(spec: ModelSpec) -> str:
+    size = spec.display_size
+    text = f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+    return text if spec.size else f"about {text}"
+
+
+def recommended_downloads() -> list[ModelSpec]:
+    """What a first start needs: a face model and a face detector, when neither is present."""
+    wanted = []
+    if find("gfpgan") is None and find("codeformer") is None:
+        wanted.append(MODELS["gfpgan"])
+    if find("retinaface_resnet50") is None and find("retinaface_mobile0.25") is None:
+        wanted.append(MODELS["retinaface_resnet50"])
+    return wanted
+
+
+def first_start_text(wanted: list[ModelSpec]) -> str:
+    total = sum(m.display_size for m in wanted) / 1e6
+    items = ", ".join(f"{m.title} ({human_size(m)})" for m in wanted)
+    return (
+        f"Facemend needs model weights before it can restore faces: {items}, {total:.0f} MB in all, "
+        f"downloaded once from their authors' GitHub releases into {models_dir()}."
+    )
+
+
+def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -> bool:
+    """Show the model's licence notice once; True when there is none or the user accepts it."""
+    if not spec.licence_notice or store.flag(f"licence/{spec.name}"):
+        return True
+    answer = QMessageBox.question(
+        parent,
+        f"{spec.title} licence",
+        f"{spec.licence_notice}\n\nLicence: {spec.licence}. Do you accept these terms?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    accepted = answer == QMessageBox.StandardButton.Yes
+    if accepted:
+        store.set_flag(f"licence/{spec.name}", True)
+    return accepted
+
+
+class ModelsDialog(QDialog):
+    models_changed = Signal()  # a file was downloaded or imported
+
+    COLUMNS = ("Model", "Used for", "Size", "Licence", "Status")
+
+    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(860, 460)
+        self._store = store
+        self._names = list(MODELS)
+        self._task: BackgroundTask | None = None
+        self._queue: list[str] = []
+        self._active: str | None = None  # model being downloaded
+        self._refresh_pending = False  # statuses to re-read once the running task ends
+
+        self.folder_label = QLabel(f"Models are stored in {models_dir()}")
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table = QTableWidget(len(self._names), len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(self.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        for row, name in enumerate(self._names):
+            spec = MODELS[name]
+            cells = (spec.title, KIND_NAMES.get(spec.kind, spec.kind), human_size(spec), spec.licence, "Checking…")
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        self.table.itemSelectionChanged.connect(self._show_details)
+
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.download_button = QPushButton("Download")
+        self.recommended_button = QPushButton("Download recommended")
+        self.cancel_button = QPushButton("Cancel download")
+        self.import_button = QPushButton("Import file…")
+        self.folder_button = QPushButton("Open folder")
+        close_button = QPushButton("Close")
+        self.download_button.clicked.connect(lambda: self.download([self.selected_name()]) if self.selected_name() else None)
+        self.recommended_button.clicked.connect(lambda: self.download([m.name for m in recommended_downloads()]))
+        self.cancel_button.clicked.connect(self.cancel_download)
+        self.import_button.clicked.connect(self._choose_import)
+        self.folder_button.clicked.connect(self._open_folder)
+        close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        for button in (self.download_button, self.recommended_button, self.cancel_button, self.import_button, self.folder_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.folder_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.table.selectRow(0)
+        self._update_buttons()
+        self.refresh()
+
+    # ---------------------------------------------------------------- status
+    def selected_name(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self._names[rows[0].row()] if rows else None
+
+    def select(self, name: str) -> None:
+        self.table.selectRow(self._names.index(name))
+
+    def status_text(self, name: str) -> str:
+        return self.table.item(self._names.index(name), len(self.COLUMNS) - 1).text()
+
+    def refresh(self) -> None:
+        """Re-read every model's status (hashing new files) in the background."""
+        if self._busy:
+            return
+        self._start(BackgroundTask(lambda progress, cancel: statuses(), self), self._show_statuses)
+
+    def _show_statuses(self, found: dict[str, ModelStatus]) -> None:
+        for row, name in enumerate(self._names):
+            self.table.item(row, len(self.COLUMNS) - 1).setText(STATUS_TEXT[found[name]])
+        wanted = recommended_downloads()
+        self.recommended_button.setEnabled(bool(wanted))
+        if wanted and not self.message.text():
+            self.message.setText(first_start_text(wanted))
+
+    def _show_details(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            self.details.clear()
+            return
+        spec = MODELS[name]
+        lines = [f"<b>{spec.title}</b>: {spec.filename}, {human_size(spec)}, licence {spec.licence}."]
+        if spec.licence_notice:
+            lines.append(spec.licence_notice)
+        lines.append(f"Source: {spec.url}")
+        self.details.setText("<br>".join(lines))
+        self._update_buttons()
+
+    @property
+    def _busy(self) -> bool:
+        return self._task is not None
+
+    def _update_buttons(self) -> None:
+        busy = self._busy
+        self.download_button.setEnabled(not busy and self.selected_name() is not None)
+        self.recommended_button.setEnabled(not busy and bool(recommended_downloads()))
+        self.import_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(self._active is not None)
+
+    # ---------------------------------------------------------------- download and import
+    def download(self, names: list[str]) -> None:
+        """Download these models one after the other (licences asked first)."""
+        if self._busy:
+            return
+        self._queue = [n for n in names if ask_licence(self, MODELS[n], self._store)]
+        if self._queue:
+            self._next_download()
+
+    def _next_download(self) -> None:
+        if not self._queue:
+            self._active = None
+            self.refresh()
+            return
+        name = self._queue.pop(0)
+        self._active = name
+        spec = MODELS[name]
+        self.message.setText(f"Downloading {spec.title} ({human_size(spec)})…")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        task = BackgroundTask(
+            lambda progress, cancel: download(name, progress=progress, cancel=cancel, accept_licence=True), self
+        )
+        task.progress.connect(self._show_progress)
+        self._start(task, self._downloaded)
+
+    def cancel_download(self) -> None:
+        if self._task is not None and self._active is not None:
+            self._queue = []
+            self._task.cancel()
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(done * 1000 // total)
+            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB (%p%)")
+        else:
+            self.progress.setRange(0, 0)  # size unknown: busy indicator
+            self.progress.setFormat(f"{done / 1e6:.1f} MB")
+
+    def _downloaded(self, path: Path) -> None:
+        self.message.setText(f"Downloaded and verified {path.name}.")
+        self.progress.setVisible(False)
+        self.models_changed.emit()
+
+    def _choose_import(self) -> None:
+        start = self._store.folder("import")
+        path, _ = QFileDialog.getOpenFileName(self, "Import a model file", start, "Model weights (*.pth *.safetensors *.ckpt);;All files (*)")
+        if path:
+            self._store.set_folder("import", Path(path).parent)
+            self.import_model(Path(path))
+
+    def import_model(self, path: Path) -> None:
+        if self._busy:
+            return
+        self.message.setText(f"Importing {path.name}…")
+        self._start(BackgroundTask(lambda progress, cancel: import_file(path), self), self._imported)
+
+    def _imported(self, imported: ImportedModel) -> None:
+        note = "" if imported.status is ModelStatus.INSTALLED else " It differs from the published file (unverified) but will be used."
+        self.message.setText(f"Imported {imported.path.name} as {imported.spec.title}.{note}")
+        self.models_changed.emit()
+        self._refresh_pending = True
+
+    def _open_folder(self) -> None:
+        folder = models_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # ---------------------------------------------------------------- task plumbing
+    def _start(self, task: BackgroundTask, on_success) -> None:  # noqa: ANN001 - a slot taking the result
+        self._task = task
+        task.succeeded.connect(on_success)
+        task.failed.connect(self._task_failed)
+        task.cancelled.connect(self._task_cancelled)
+        task.finished.connect(lambda: self._task_finished(task))
+        task.start()
+        self._update_buttons()
+
+    def _task_finished(self, task: BackgroundTask) -> None:
+        """The next step starts only here, once the thread has really ended."""
+        if self._task is task:
+            self._task = None
+        task.deleteLater()
+        if self._active is not None:
+            self._next_download()  # the next in the queue, or a status refresh when it is empty
+        elif self._refresh_pending:
+            self._refresh_pending = False
+            self.refresh()
+        self._update_buttons()
+
+    def _task_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.message.setText(f"<span style='color:#c0392b'>{message}</span>")
+        self._queue = []
+
+    def _task_cancelled(self) -> None:
+        self.progress.setVisible(False)
+        name = self._active
+        self.message.setText(
+            f"Download of {MODELS[name].title} cancelled; it resumes where it stopped next time." if name else "Cancelled."
+        )
+        self._queue = []
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+        if self._task is not None:
+            self._task.cancel()
+            self._task.wait()
+        super().closeEvent(event)

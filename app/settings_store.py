@@ -1,0 +1,101 @@
+"""Persistent application state (QSettings): window layout, last values, recent files.
+
+Stored as an INI file under the user's configuration folder ("Facemend/Facemend.ini").
+Tests point QSettings at a temporary folder with ``QSettings.setPath`` before creating
+the store, so they never touch the user's file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from restore_core.errors import SettingsError
+from restore_core.params import Settings
+
+ORGANIZATION = "Facemend"
+APPLICATION = "Facemend"
+MAX_RECENT = 10
+
+
+class SettingsStore:
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._qs = settings or QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+        )
+
+    @property
+    def file_name(self) -> str:
+        return self._qs.fileName()
+
+    # -- restoration settings (the per-image parts, faces and overrides, are not kept) --
+    def last_settings(self) -> Settings:
+        text = self._qs.value("settings/last", "", str)
+        if not text:
+            return Settings()
+        try:
+            return Settings.from_json(json.loads(text))
+        except (ValueError, SettingsError):
+            return Settings()  # written by another version: start from the defaults
+
+    def set_last_settings(self, settings: Settings) -> None:
+        general = Settings(
+            detection=settings.detection, face=settings.face, grain=settings.grain, output=settings.output,
+            device=settings.device,
+        )
+        self._qs.setValue("settings/last", json.dumps(general.to_json()))
+
+    # -- window layout --
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    def window_state(self) -> QByteArray | None:
+        return self._bytes("window/state")
+
+    def set_window_layout(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._qs.setValue("window/geometry", geometry)
+        self._qs.setValue("window/state", state)
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._qs.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # -- files and folders --
+    def recent_files(self) -> list[Path]:
+        items = self._qs.value("files/recent", [], list) or []
+        return [Path(p) for p in items if p]
+
+    def add_recent_file(self, path: Path) -> list[Path]:
+        path = path.resolve()
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        recent = recent[:MAX_RECENT]
+        self._qs.setValue("files/recent", [str(p) for p in recent])
+        return recent
+
+    def clear_recent_files(self) -> None:
+        self._qs.setValue("files/recent", [])
+
+    def folder(self, purpose: str) -> str:
+        """Last folder used for ``purpose`` ("open", "export", "batch", "reference", "import")."""
+        return self._qs.value(f"folders/{purpose}", "", str)
+
+    def set_folder(self, purpose: str, folder: Path) -> None:
+        self._qs.setValue(f"folders/{purpose}", str(folder))
+
+    # -- simple flags and values --
+    def flag(self, name: str, default: bool = False) -> bool:
+        return self._qs.value(f"flags/{name}", default, bool)
+
+    def set_flag(self, name: str, value: bool) -> None:
+        self._qs.setValue(f"flags/{name}", value)
+
+    def text(self, name: str, default: str = "") -> str:
+        return self._qs.value(f"values/{name}", default, str)
+
+    def set_text(self, name: str, value: str) -> None:
+        self._qs.setValue(f"values/{name}", value)
+
+    def sync(self) -> None:
+        self._qs.sync()

@@ -1,0 +1,55 @@
+"""A background thread for model-file work (download, import, hashing): never the render worker.
+
+Network and disk work on model files does not touch the device, so it runs beside the
+render worker. ``progress`` is throttled to whole per-mille steps so a 350 MB download sends
+about a thousand signals, not one per 256 KB chunk.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from restore_core.errors import CancelledError, FacemendError
+
+#: ``job(progress(done, total), cancel)`` -> result
+Job = Callable[[Callable[[int, int], None], threading.Event], Any]
+
+
+class BackgroundTask(QThread):
+    progress = Signal(object, object)  # bytes done, bytes total (0 while unknown)
+    succeeded = Signal(object)  # the job's result
+    failed = Signal(str)  # a message for the user
+    cancelled = Signal()
+
+    def __init__(self, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._job = job
+        self._cancel = threading.Event()
+        self._last_step = -1
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _report(self, done: int, total: int) -> None:
+        step = done * 1000 // total if total else done >> 20  # per mille, or per MB when the size is unknown
+        if step != self._last_step:
+            self._last_step = step
+            self.progress.emit(done, total)
+
+    def run(self) -> None:
+        try:
+            result = self._job(self._report, self._cancel)
+        except CancelledError:
+            self.cancelled.emit()
+        except FacemendError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+            traceback.print_exc()
+            self.failed.emit(f"unexpected error: {exc!r}")
+        else:
+            self.succeeded.emit(result)

@@ -1,0 +1,107 @@
+"""Small widgets shared by the panels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QWidget
+
+
+class ValueSlider(QWidget):
+    """A horizontal slider over a float range with its value shown beside it.
+
+    ``edited`` fires on every user change (drag, keys, clicks), ``released`` when the user
+    lets go, so callers can merge a whole drag into one undo step. ``set_value`` is silent.
+    """
+
+    edited = Signal(float)
+    released = Signal()
+
+    def __init__(self, lo: float, hi: float, step: float, decimals: int = 2, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lo, self._step, self._decimals = lo, step, decimals
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, round((hi - lo) / step))
+        self.slider.setPageStep(max(1, self.slider.maximum() // 10))
+        self._label = QLabel()
+        self._label.setMinimumWidth(36)
+        self._label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self._label)
+        self.slider.valueChanged.connect(self._on_changed)
+        self.slider.sliderReleased.connect(self.released)
+        self._silent = False
+        self._show(self.value())
+
+    def value(self) -> float:
+        return round(self._lo + self.slider.value() * self._step, 6)
+
+    def set_value(self, value: float) -> None:
+        self._silent = True
+        try:
+            self.slider.setValue(round((value - self._lo) / self._step))
+        finally:
+            self._silent = False
+        self._show(self.value())
+
+    def _on_changed(self, _: int) -> None:
+        value = self.value()
+        self._show(value)
+        if not self._silent:
+            self.edited.emit(value)
+
+    def _show(self, value: float) -> None:
+        self._label.setText(f"{value:.{self._decimals}f}")
+
+
+def fill_combo(combo: QComboBox, items: list[tuple[str, str]]) -> None:
+    """(value, label) pairs; the value is the item data."""
+    for value, label in items:
+        combo.addItem(label, value)
+
+
+def select_data(combo: QComboBox, value: object) -> None:
+    """Show the item whose data is ``value`` without emitting the user-edit signals."""
+    blocked = combo.blockSignals(True)
+    combo.setCurrentIndex(max(0, combo.findData(value)))
+    combo.blockSignals(blocked)
+
+
+class MessageBar(QFrame):
+    """A dismissable notice above the canvas, with optional action buttons (non-modal)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._buttons: list[QPushButton] = []
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(10, 6, 6, 6)
+        self._layout.addWidget(self.label, 1)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        self._layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str, *, error: bool = False, actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
+        for button in self._buttons:
+            button.deleteLater()
+        self._buttons = []
+        for label, callback in actions:
+            button = QPushButton(label)
+            button.clicked.connect(callback)
+            self._layout.insertWidget(self._layout.count() - 1, button)
+            self._buttons.append(button)
+        self.label.setText(text)
+        background = "#5c2b29" if error else "#2d4a63"
+        self.setStyleSheet(f"#messageBar {{ background: {background}; }} #messageBar QLabel {{ color: #f2f2f2; }}")
+        self.show()

@@ -1,0 +1,404 @@
+"""The render worker: one thread owns the ``RenderEngine`` (and with it the device).
+
+The window never calls the engine. It posts requests to ``RenderService``; the worker
+object lives in a ``QThread`` and answers through ``WorkerSignals`` (queued to the UI thread).
+
+- Render requests are coalesced: only the latest waits, and posting one cancels a render in
+  progress (its result would be stale anyway). Every result carries the ticket of its
+  request so the window can drop results older than what it last asked for.
+- A render that comes back as a preview (some faces approximated at a nearby creativity) is
+  followed at once by the exact render of the same request, unless a newer one is waiting.
+- Exports run in the order they were asked for; a batch runs as one job that can be cancelled.
+- The worker opens the image of each request itself when it is not the one loaded, so a
+  batch (which opens other files on the same engine) needs no special recovery afterwards.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from restore_core.errors import CancelledError, FacemendError
+from restore_core.params import DetectionSettings, Settings
+
+if TYPE_CHECKING:
+    from restore_core.engine import RenderEngine
+
+EngineFactory = Callable[[], "RenderEngine"]
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image the window has opened; ``id`` changes on every open, even of the same file."""
+
+    id: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    ticket: int
+    image: ImageRef
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    ticket: int
+    image: ImageRef
+    settings: Settings
+    path: Path
+    comparison_path: Path | None = None
+    comparison_mode: str = "side_by_side"
+    report_path: Path | None = None
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    source: Path
+    target: Path
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    ticket: int
+    items: tuple[BatchItem, ...]
+    settings: Settings
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class OpenedImage:
+    image: ImageRef
+    original_rgb8: np.ndarray
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Detection:
+    image: ImageRef
+    settings: DetectionSettings
+    faces: tuple[Any, ...]  # DetectedFace
+
+
+class WorkerSignals(QObject):
+    """Everything the worker reports. Emitted from the worker thread, received in the UI thread."""
+
+    ready = Signal(str)  # the device models run on, described for people
+    start_failed = Signal(str)
+    opened = Signal(object)  # OpenedImage
+    detected = Signal(object)  # Detection
+    rendered = Signal(int, object)  # ticket, RenderResult
+    progress = Signal(int, object)  # ticket, ProgressEvent
+    exported = Signal(int, object)  # ticket, list[Path]
+    #: ticket, what failed ("open", "detect", "render", "export", "batch"), message for the user
+    failed = Signal(int, str, str)
+    cancelled = Signal(int)
+    batch_file_started = Signal(int, int)  # ticket, item index
+    batch_progress = Signal(int, int, object)  # ticket, item index, ProgressEvent
+    batch_file_done = Signal(int, int, str)  # ticket, item index, "" or the reason it failed
+    batch_finished = Signal(int, bool)  # ticket, cancelled
+    idle = Signal()
+
+
+class _Mailbox:
+    """Requests waiting for the worker; shared by both threads under one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.render: RenderRequest | None = None
+        self.exports: collections.deque[ExportRequest] = collections.deque()
+        self.batch: BatchRequest | None = None
+        #: cancel event of the job running now, and whether that job is a render
+        self.running_cancel: threading.Event | None = None
+        self.running_render = False
+        self.batch_cancel = threading.Event()
+
+
+class RenderWorker(QObject):
+    """Lives in the worker thread. Only this object ever touches the engine."""
+
+    def __init__(self, engine_factory: EngineFactory, mailbox: _Mailbox, signals: WorkerSignals) -> None:
+        super().__init__()
+        self._engine_factory = engine_factory
+        self._mailbox = mailbox
+        self._signals = signals
+        self._engine: RenderEngine | None = None
+        self._loaded: int | None = None  # ImageRef.id of the image the engine holds
+        self._detected: tuple[int, DetectionSettings] | None = None
+        self._prefetch_settings: Settings | None = None  # the last render's, for idle-time work
+
+    @Slot()
+    def start_up(self) -> None:
+        """Runs first in the worker thread: heavy imports and the engine, after the window shows."""
+        from restore_core.models import describe_device
+
+        try:
+            self._engine = self._engine_factory()
+            # Choosing the device imports torch: on Windows app.main did that before Qt (DLL
+            # load order); elsewhere its cost is paid here, off the UI thread, after the window shows.
+            device = describe_device(self._engine.device)
+        except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, not raised
+            traceback.print_exc()
+            self._signals.start_failed.emit(f"The restoration engine could not start: {exc}")
+            return
+        self._signals.ready.emit(str(device))
+
+    @Slot()
+    def drain(self) -> None:
+        """Runs every waiting job, newest render last; then reports idle."""
+        if self._engine is None:
+            return
+        while (job := self._next_job()) is not None:
+            if isinstance(job, ExportRequest):
+                self._run_export(job)
+            elif isinstance(job, BatchRequest):
+                self._run_batch(job)
+            else:
+                self._run_render(job)
+        self._signals.idle.emit()
+        self._prefetch()
+
+    def _prefetch(self) -> None:
+        """Idle time on a GPU: pre-render a few creativity levels of the faces shown, so the
+        creativity slider answers at once with a near preview. Any request cancels it. Not on
+        the CPU, where one batch of faces takes seconds and would delay the next slider move."""
+        from restore_core.engine import drive
+
+        assert self._engine is not None
+        settings, self._prefetch_settings = self._prefetch_settings, None
+        if settings is None or self._engine.device.type == "cpu":
+            return
+        with self._mailbox.lock:
+            if self._mailbox.render or self._mailbox.exports or self._mailbox.batch:
+                return
+            self._mailbox.running_cancel = threading.Event()
+            self._mailbox.running_render = True
+        try:
+            drive(self._engine.prefetch_steps(settings, cancel=self._cancel))
+        except FacemendError:
+            pass  # cancelled, or a model problem the render has already reported
+        finally:
+            with self._mailbox.lock:
+                self._mailbox.running_cancel = None
+                self._mailbox.running_render = False
+
+    def _next_job(self) -> ExportRequest | BatchRequest | RenderRequest | None:
+        box = self._mailbox
+        with box.lock:
+            box.running_cancel = threading.Event()
+            box.running_render = False
+            if box.exports:
+                return box.exports.popleft()
+            if box.batch is not None:
+                job, box.batch = box.batch, None
+                box.running_cancel = box.batch_cancel
+                return job
+            if box.render is not None:
+                job, box.render = box.render, None
+                box.running_render = True
+                return job
+            box.running_cancel = None
+            return None
+
+    def _newer_render_waiting(self) -> bool:
+        with self._mailbox.lock:
+            return self._mailbox.render is not None
+
+    @property
+    def _cancel(self) -> threading.Event:
+        event = self._mailbox.running_cancel
+        assert event is not None, "a job is running"
+        return event
+
+    def _ensure_image(self, image: ImageRef) -> None:
+        assert self._engine is not None
+        if self._loaded == image.id:
+            return
+        self._loaded = None
+        self._detected = None
+        loaded = self._engine.open(image.path)
+        self._loaded = image.id
+        self._signals.opened.emit(OpenedImage(image, self._engine.original_rgb8(), tuple(loaded.notes)))
+
+    def _ensure_faces(self, image: ImageRef, detection: DetectionSettings, ticket: int) -> None:
+        assert self._engine is not None
+        if self._detected == (image.id, detection):
+            return
+        faces = self._engine.detect(detection, progress=lambda e: self._signals.progress.emit(ticket, e))
+        self._detected = (image.id, detection)
+        self._signals.detected.emit(Detection(image, detection, tuple(faces)))
+
+    def _run_render(self, job: RenderRequest) -> None:
+        assert self._engine is not None
+        stage = "open"
+        try:
+            self._ensure_image(job.image)
+            stage = "detect"
+            self._ensure_faces(job.image, job.settings.detection, job.ticket)
+            stage = "render"
+            result = self._render(job, allow_preview=True)
+            if result.preview and not self._newer_render_waiting():
+                self._render(job, allow_preview=False)
+            self._prefetch_settings = job.settings
+        except CancelledError:
+            self._signals.cancelled.emit(job.ticket)
+        except FacemendError as exc:
+            self._signals.failed.emit(job.ticket, stage, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug in the core must not take the window down
+            traceback.print_exc()
+            self._signals.failed.emit(job.ticket, stage, f"{job.image.path.name}: unexpected error: {exc!r}")
+
+    def _render(self, job: RenderRequest, *, allow_preview: bool) -> Any:
+        assert self._engine is not None
+        result = self._engine.render(
+            job.settings,
+            progress=lambda e: self._signals.progress.emit(job.ticket, e),
+            cancel=self._cancel,
+            allow_preview=allow_preview,
+        )
+        self._signals.rendered.emit(job.ticket, result)
+        return result
+
+    def _run_export(self, job: ExportRequest) -> None:
+        assert self._engine is not None
+        try:
+            self._ensure_image(job.image)
+            self._ensure_faces(job.image, job.settings.detection, job.ticket)
+            written = self._engine.export(
+                job.settings,
+                job.path,
+                overwrite=job.overwrite,
+                comparison_path=job.comparison_path,
+                comparison_mode=job.comparison_mode,
+                report_path=job.report_path,
+            )
+            self._signals.exported.emit(job.ticket, list(written))
+        except CancelledError:
+            self._signals.cancelled.emit(job.ticket)
+        except FacemendError as exc:
+            self._signals.failed.emit(job.ticket, "export", str(exc))
+        except Exception as exc:  # noqa: BLE001
+            traceback.print_exc()
+            self._signals.failed.emit(job.ticket, "export", f"{job.path.name}: unexpected error: {exc!r}")
+
+    def _run_batch(self, job: BatchRequest) -> None:
+        from restore_core.pipeline import Pipeline, drive
+
+        assert self._engine is not None
+        self._loaded = None  # the batch replaces the engine's image; the next render re-opens its own
+        self._detected = None
+        pipeline = Pipeline(job.settings, engine=self._engine)
+        cancelled = False
+        for index, item in enumerate(job.items):
+            if self._cancel.is_set():
+                cancelled = True
+                break
+            self._signals.batch_file_started.emit(job.ticket, index)
+            try:
+                steps = pipeline.run(item.source, item.target, overwrite=job.overwrite, cancel=self._cancel)
+                drive(steps, lambda e, i=index: self._signals.batch_progress.emit(job.ticket, i, e))
+                self._signals.batch_file_done.emit(job.ticket, index, "")
+            except CancelledError:
+                cancelled = True
+                break
+            except FacemendError as exc:
+                self._signals.batch_file_done.emit(job.ticket, index, str(exc))
+            except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
+                traceback.print_exc()
+                self._signals.batch_file_done.emit(job.ticket, index, f"{item.source}: unexpected error: {exc!r}")
+        self._mailbox.batch_cancel.clear()
+        self._signals.batch_finished.emit(job.ticket, cancelled)
+
+
+class _Doorbell(QObject):
+    """Rings the worker from the UI thread (a queued call into the worker thread)."""
+
+    ring = Signal()
+
+
+class RenderService(QObject):
+    """The UI thread's handle on the worker: post requests, cancel, shut down."""
+
+    def __init__(self, engine_factory: EngineFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.signals = WorkerSignals(self)
+        self._mailbox = _Mailbox()
+        self._ticket = 0
+        self.latest_render_ticket = 0
+        self._thread = QThread()
+        self._thread.setObjectName("facemend-render")
+        self._worker = RenderWorker(engine_factory, self._mailbox, self.signals)
+        self._worker.moveToThread(self._thread)
+        self._doorbell = _Doorbell()
+        self._doorbell.ring.connect(self._worker.drain, Qt.ConnectionType.QueuedConnection)
+        self._thread.started.connect(self._worker.start_up)
+        self.signals.ready.connect(self._doorbell.ring)  # requests posted during start-up
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _next_ticket(self) -> int:
+        self._ticket += 1
+        return self._ticket
+
+    def render(self, image: ImageRef, settings: Settings) -> int:
+        ticket = self._next_ticket()
+        self.latest_render_ticket = ticket
+        with self._mailbox.lock:
+            self._mailbox.render = RenderRequest(ticket, image, settings)
+            if self._mailbox.running_render and self._mailbox.running_cancel is not None:
+                self._mailbox.running_cancel.set()
+        self._doorbell.ring.emit()
+        return ticket
+
+    def export(self, image: ImageRef, settings: Settings, path: Path, **options: Any) -> int:
+        ticket = self._next_ticket()
+        with self._mailbox.lock:
+            self._mailbox.exports.append(ExportRequest(ticket, image, settings, path, **options))
+        self._doorbell.ring.emit()
+        return ticket
+
+    def batch(self, items: tuple[BatchItem, ...], settings: Settings, *, overwrite: bool = False) -> int:
+        ticket = self._next_ticket()
+        with self._mailbox.lock:
+            self._mailbox.batch_cancel.clear()
+            self._mailbox.batch = BatchRequest(ticket, items, settings, overwrite)
+        self._doorbell.ring.emit()
+        return ticket
+
+    def cancel(self) -> None:
+        """Cancel the render or export running now (a batch has its own cancel)."""
+        with self._mailbox.lock:
+            self._mailbox.render = None
+            if self._mailbox.running_cancel is not None and self._mailbox.running_cancel is not self._mailbox.batch_cancel:
+                self._mailbox.running_cancel.set()
+
+    def cancel_batch(self) -> None:
+        with self._mailbox.lock:
+            waiting, self._mailbox.batch = self._mailbox.batch, None
+            self._mailbox.batch_cancel.set()
+        if waiting is not None:  # never started: nobody else will say it ended
+            self._mailbox.batch_cancel.clear()
+            self.signals.batch_finished.emit(waiting.ticket, True)
+
+    def shutdown(self) -> None:
+        """Cancel everything and wait for the worker to finish its current step."""
+        with self._mailbox.lock:
+            self._mailbox.render = None
+            self._mailbox.exports.clear()
+            self._mailbox.batch = None
+            self._mailbox.batch_cancel.set()
+            if self._mailbox.running_cancel is not None:
+                self._mailbox.running_cancel.set()
+        self._thread.quit()
+        self._thread.wait()

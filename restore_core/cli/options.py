@@ -1,0 +1,106 @@
+"""Settings from command-line flags: ``--settings FILE.json`` first, then each flag given."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from ..errors import SettingsError
+from ..params import DETECTORS, Settings
+
+# flag dest -> (settings section, field)
+_FLAGS: dict[str, tuple[str, str]] = {
+    "detector": ("detection", "detector"),
+    "sensitivity": ("detection", "sensitivity"),
+    "min_face": ("detection", "min_face"),
+    "max_face": ("detection", "max_face"),
+    "only_center_face": ("detection", "only_center_face"),
+    "model": ("face", "model"),
+    "strength": ("face", "strength"),
+    "creativity": ("face", "creativity"),
+    "noise_sigma": ("face", "noise_sigma"),
+    "blur_sigma": ("face", "blur_sigma"),
+    "noise_seed": ("face", "noise_seed"),
+    "color_match": ("face", "color_match"),
+    "grain": ("grain", "model"),
+    "grain_density": ("grain", "density"),
+    "grain_size": ("grain", "size"),
+    "grain_strength": ("grain", "strength"),
+    "grain_seed": ("grain", "seed"),
+    "grain_scope": ("grain", "scope"),
+    "scale": ("output", "scale"),
+    "width": ("output", "width"),
+    "height": ("output", "height"),
+    "upscaler": ("output", "upscaler"),
+    "quality": ("output", "jpeg_quality"),
+    "lossless": ("output", "webp_lossless"),
+}
+
+
+def add_detection_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("detection")
+    group.add_argument("--detector", choices=DETECTORS, help="face detector (default: best installed)")
+    group.add_argument("--sensitivity", type=float, metavar="S", help="0..1, higher finds more faces (default 0.5)")
+    group.add_argument("--min-face", type=int, metavar="PX", help="ignore faces smaller than PX pixels")
+    group.add_argument("--max-face", type=int, metavar="PX", help="ignore faces larger than PX pixels")
+    group.add_argument("--only-center-face", action="store_true", default=None, help="restore only the most central face")
+    group.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where models run (default auto)")
+    group.add_argument("--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it")
+
+
+def add_restore_flags(parser: argparse.ArgumentParser) -> None:
+    face = parser.add_argument_group("restoration")
+    face.add_argument("--model", help="auto, gfpgan, codeformer, passthrough, or a model file (default auto)")
+    face.add_argument("--strength", type=float, metavar="S", help="0..1 blend over the original (default 1)")
+    face.add_argument("--creativity", type=float, metavar="C", help="0 realistic .. 1 creative (default 0.3)")
+    face.add_argument("--noise-sigma", type=float, metavar="S", help="pre-conditioning noise 0.001..0.1 (turns it on)")
+    face.add_argument("--blur-sigma", type=float, metavar="S", help="pre-conditioning blur 0.01..2 (turns it on)")
+    face.add_argument("--noise-seed", type=int, metavar="N", help="pre-conditioning noise seed 1..2000")
+    face.add_argument("--no-color-match", dest="color_match", action="store_false", default=None,
+                      help="keep the model's colours instead of matching the original face's")
+    grain = parser.add_argument_group("film grain")
+    grain.add_argument("--grain", choices=("silver", "gaussian", "grey"), help="add film grain of this kind")
+    grain.add_argument("--grain-density", type=float, metavar="D", help="0..1 (default 0.5)")
+    grain.add_argument("--grain-size", type=float, metavar="PX", help="1..5 output pixels (default 1)")
+    grain.add_argument("--grain-strength", type=float, metavar="S", help="0..1 (default 0.5)")
+    grain.add_argument("--grain-seed", type=int, metavar="N", help="same seed, same grain")
+    grain.add_argument("--grain-scope", choices=("faces", "image"), help="restored faces only (default) or the whole image")
+    output = parser.add_argument_group("output")
+    output.add_argument("--scale", type=float, metavar="N", help="output size as a multiple of the input, 1..8")
+    output.add_argument("--width", type=int, metavar="PX", help="output width (aspect kept)")
+    output.add_argument("--height", type=int, metavar="PX", help="output height (aspect kept)")
+    output.add_argument("--upscaler", choices=("auto", "lanczos", "realesrgan"), help="background upscaler")
+    output.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP/HEIC quality 1..100 (default 95)")
+    output.add_argument("--lossless", action="store_true", default=None, help="lossless WebP")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    settings = Settings.load(args.settings) if getattr(args, "settings", None) else Settings()
+    sections: dict[str, dict[str, Any]] = {}
+    for dest, (section, name) in _FLAGS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            sections.setdefault(section, {})[name] = value
+    if "grain" in sections and "model" in sections["grain"]:
+        sections["grain"]["enabled"] = True
+    if any(getattr(args, k, None) is not None for k in ("noise_sigma", "blur_sigma")):
+        sections.setdefault("face", {})["precondition"] = True
+    changes: dict[str, Any] = {
+        section: dataclasses.replace(getattr(settings, section), **values) for section, values in sections.items()
+    }
+    if getattr(args, "device", None):
+        changes["device"] = args.device
+    if getattr(args, "faces", None):
+        changes["faces"] = parse_indices(args.faces)
+    return dataclasses.replace(settings, **changes) if changes else settings
+
+
+def parse_indices(text: str) -> tuple[int, ...]:
+    try:
+        indices = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(f"--faces takes face indices like 0,2,3, got {text!r}") from None
+    if any(i < 0 for i in indices):
+        raise SettingsError(f"--faces takes face indices (0 or more), got {text!r}")
+    return indices

@@ -1,0 +1,69 @@
+"""``restore IMAGE... -o OUT``: restore faces in one photo or a batch; never touches originals."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from ..detect import faces_from_json
+from ..errors import FacemendError, SettingsError
+from ..io import OUTPUT_EXTENSIONS
+from ..pipeline import Pipeline, write_json
+from .options import add_detection_flags, add_restore_flags, settings_from_args
+from .progress import ProgressPrinter
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("restore", help="restore faces and write the result")
+    parser.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos (files)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                        help="output file (format by extension) or folder (one output per input, same name)")
+    parser.add_argument("--faces", metavar="I,J", help="restore only these face indices (as listed by detect)")
+    parser.add_argument("--faces-json", type=Path, metavar="FILE", help="use these boxes instead of detecting")
+    parser.add_argument("--json", type=Path, metavar="REPORT.json", help="write a report: faces, models, timings")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--no-download", action="store_true", help="never download models")
+    add_detection_flags(parser)
+    add_restore_flags(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    external = faces_from_json(args.faces_json) if args.faces_json else None
+    folder = args.output.is_dir() or len(args.images) > 1 or not args.output.suffix
+    if folder:
+        args.output.mkdir(parents=True, exist_ok=True)
+    elif args.output.suffix.lower() not in OUTPUT_EXTENSIONS:
+        raise SettingsError(
+            f"{args.output}: cannot write {args.output.suffix or 'files without an extension'}; "
+            f"use one of {', '.join(sorted(OUTPUT_EXTENSIONS))}"
+        )
+    pipeline = Pipeline(settings, allow_download=not args.no_download)
+    reports, failures = [], []
+    for source in args.images:
+        try:
+            with ProgressPrinter(source.name) as printer:
+                result = printer.drive(pipeline.run(source, args.output, overwrite=args.overwrite, external_faces=external))
+        except FacemendError as exc:
+            failures.append({"input": str(source), "error": str(exc)})
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        except Exception as exc:  # a batch goes on; the traceback is logged with --verbose
+            log.info("unexpected failure on %s", source, exc_info=True)
+            failures.append({"input": str(source), "error": f"{type(exc).__name__}: {exc}"})
+            print(f"error: {source}: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        restored = sum(f.selected for f in result.faces)
+        print(f"{source} -> {result.output} ({restored} of {len(result.faces)} faces restored)", file=sys.stderr)
+        reports.append({**result.to_json(), "settings": settings.to_json()})
+    if args.json:
+        report = reports[0] if len(args.images) == 1 and reports else {"files": reports, "failures": failures}
+        write_json(args.json, report)
+    if len(args.images) > 1:
+        print(f"{len(reports)} restored, {len(failures)} failed", file=sys.stderr)
+    return 1 if failures else 0

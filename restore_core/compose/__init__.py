@@ -1,0 +1,30 @@
+"""Composition after the face model: masks, colour match, paste-back, grain, upscale, comparison.
+
+All numpy/OpenCV (no torch): these layers are recomputed on every strength, grain or colour
+match change, on the preview region only.
+"""
+
+from .color import match_color
+from .compare import ComparisonMode, comparison_image
+from .grain import add_grain, add_image_grain, apply_grain, grain_noise
+from .mask import face_blend_mask, skin_mask
+from .native import native_max_of, to_dtype
+from .paste import paste_face
+from .upscale import TileModel, upscale_image
+
+__all__ = [
+    "ComparisonMode",
+    "TileModel",
+    "add_grain",
+    "add_image_grain",
+    "apply_grain",
+    "comparison_image",
+    "face_blend_mask",
+    "grain_noise",
+    "match_color",
+    "native_max_of",
+    "paste_face",
+    "skin_mask",
+    "to_dtype",
+    "upscale_image",
+]

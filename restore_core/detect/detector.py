@@ -1,0 +1,103 @@
+"""``FaceDetector``: RetinaFace over the multi-scale plan, faces in original pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import ModelError
+from ..faces import DetectedFace
+from ..params import DetectionSettings
+from . import multiscale, retinaface
+from .retinaface import RawDetections
+from .select import select_faces
+
+#: Input pixels per forward pass: bounds activation memory (ResNet-50 needs about 10x MobileNet's).
+_BATCH_PIXELS = {"retinaface_mobile0.25": 4_000_000, "retinaface_resnet50": 1_100_000}
+
+
+class FaceDetector:
+    """A loaded RetinaFace. Not thread-safe: one worker owns it."""
+
+    def __init__(self, net: torch.nn.Module, name: str, device: torch.device, weights: Path) -> None:
+        self.net = net
+        self.name = name  # registry name, e.g. "retinaface_mobile0.25"
+        self.device = device
+        self.weights = weights
+
+    def __repr__(self) -> str:
+        return f"FaceDetector({self.name!r}, device={self.device}, weights={str(self.weights)!r})"
+
+    def detect(self, rgb8: np.ndarray, settings: DetectionSettings) -> list[DetectedFace]:
+        """Faces in ``rgb8`` (H x W x 3 uint8 RGB, upright) in its pixel coordinates.
+
+        Filtered by ``settings`` (score threshold from sensitivity, sizes, centre face) and
+        ordered left to right (see ``select.sort_faces``). Boxes of faces cut by the image
+        edge may reach past it.
+        """
+        if rgb8.dtype != np.uint8 or rgb8.ndim != 3 or rgb8.shape[2] != 3:
+            raise ValueError(f"detection needs H x W x 3 uint8 RGB, got {rgb8.dtype} {rgb8.shape}")
+        height, width = rgb8.shape[:2]
+        found, penalties = [], []
+        with torch.inference_mode():
+            for level in multiscale.plan_levels(width, height, settings.min_face):
+                level_found = self._detect_level(rgb8, level, settings.score_threshold)
+                found.append(level_found.mapped(*level.scale(width, height)))
+                penalties.append(multiscale.size_penalty(level_found.sizes()))
+        merged = multiscale.merge(RawDetections.concatenate(found), np.concatenate(penalties))
+        faces = [
+            DetectedFace(
+                box=tuple(float(v) for v in box),  # type: ignore[arg-type]
+                score=float(score),
+                landmarks=tuple((float(x), float(y)) for x, y in points),
+            )
+            for box, score, points in zip(merged.boxes, merged.scores, merged.landmarks)
+        ]
+        return select_faces(faces, settings, (width, height))
+
+    def _detect_level(self, rgb8: np.ndarray, level: multiscale.Level, threshold: float) -> RawDetections:
+        """Detections of one level, in the level's pixels, each from the tile that owns it."""
+        height, width = rgb8.shape[:2]
+        if (level.width, level.height) == (width, height):
+            image = rgb8
+        else:
+            image = cv2.resize(rgb8, (level.width, level.height), interpolation=cv2.INTER_AREA)
+        tw, th = level.tile_width, level.tile_height
+        per_batch = max(1, _BATCH_PIXELS[self.name] // (tw * th))
+        parts = []
+        for start in range(0, len(level.tile_origins), per_batch):
+            origins = level.tile_origins[start : start + per_batch]
+            tiles = np.stack([image[y : y + th, x : x + tw] for x, y in origins])
+            batch = retinaface.forward(self.net, retinaface.to_network_input(tiles, self.device), threshold)
+            for origin, tile_found in zip(origins, batch):
+                kept = tile_found[multiscale.owned(tile_found, level, origin)]
+                parts.append(kept.mapped(1.0, 1.0, dx=origin[0], dy=origin[1]))
+        return RawDetections.concatenate(parts)
+
+
+def load_detector(
+    name: str,
+    device: torch.device,
+    *,
+    weights: Path | None = None,
+    allow_download: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> FaceDetector:
+    """A ready detector: ``name`` is ``auto``, ``retinaface_resnet50`` or ``retinaface_mobile0.25``.
+
+    ``weights`` loads that file instead of the model store's (with ``auto``, the backbone is
+    read from the file). ``progress(done, total)`` follows a download.
+    """
+    if name != "auto" and name not in retinaface.NETWORKS:
+        raise ModelError(f"unknown detector {name!r}; known detectors: auto, {', '.join(retinaface.NETWORKS)}")
+    if weights is None:
+        name, weights = retinaface.resolve_weights(name, allow_download=allow_download, progress=progress)
+    state = retinaface.load_state(weights)
+    if name == "auto":
+        name = retinaface.network_name_of(state, weights)
+    device = torch.device(device)
+    return FaceDetector(retinaface.build_network(name, state, device, weights), name, device, Path(weights))

@@ -1,0 +1,502 @@
+"""The render engine: one image, its faces, and caches keyed by what each result depends on.
+
+decode -> detection (per detection settings) -> alignment (per face) -> model output (per
+face, model, creativity, pre-conditioning) -> colour match -> composition. A slider only
+redoes what it changes: strength and grain recompose; creativity on CodeFormer re-runs the
+decoder only (encoder features are cached per face); a detection change re-aligns.
+
+Every long step is a generator of ``ProgressEvent`` so the CLI, the GUI worker and the
+pipeline report progress the same way; ``drive`` runs one with a callback. Not thread-safe:
+one worker thread owns an engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Event
+from typing import Any, NamedTuple, TypeVar
+
+import cv2
+import numpy as np
+
+from . import compose
+from .align import FaceWarp, Region, estimate_warp
+from .errors import CancelledError
+from .faces import DetectedFace
+from .io import LoadedImage, load_image
+from .params import DetectionSettings, FaceSettings, Settings
+from .restore.precondition import preconditioning_for
+
+THUMB_SIZE = 96
+#: Creativity levels pre-rendered per face so a slider move can be answered at once.
+PREFETCH_LEVELS = (0.0, 0.5, 1.0)
+
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: str  # decode, detect, align, load-model, restore, compose, upscale, encode
+    done: int
+    total: int
+    message: str = ""
+
+
+Steps = Generator[ProgressEvent, None, _R]
+
+
+def drive(steps: Steps[_R], progress: Callable[[ProgressEvent], None] | None = None) -> _R:
+    """Run a generator of progress events to its end, reporting each; returns its result."""
+    while True:
+        try:
+            event = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(event)
+
+
+@dataclass(frozen=True, eq=False)
+class AlignedFace:
+    warp: FaceWarp
+    rgb8: np.ndarray  # 512 x 512 x 3 uint8, sRGB
+
+    @property
+    def rgb(self) -> np.ndarray:
+        return self.rgb8.astype(np.float32) / 255.0
+
+
+@dataclass(frozen=True, eq=False)
+class FaceRender:
+    index: int
+    face: DetectedFace
+    selected: bool
+    model: str | None  # resolved model (auto -> gfpgan/codeformer); None when not restored
+    preview: bool  # shown at a nearby creativity while the exact face renders
+    original_thumb: np.ndarray
+    restored_thumb: np.ndarray | None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class RenderResult:
+    rgb8: np.ndarray  # the rendered region, 8-bit sRGB
+    region: Region  # in input-image pixels
+    scale: float
+    faces: tuple[FaceRender, ...]
+    preview: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class _FaceOutput:
+    rgb: np.ndarray  # 512 x 512 x 3 float32 0..1, colour matched, ready to paste
+    model: str
+    preview: bool
+
+
+class _LRU(OrderedDict):
+    """A small least-recently-used cache bounded by entry count."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get_fresh(self, key: Any) -> Any:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+def _creativity_key(value: float) -> float:
+    return round(value, 3)
+
+
+class _OutputKey(NamedTuple):
+    generation: int  # of the face list
+    index: int
+    model: str
+    precondition: tuple[Any, ...]  # the user's own pre-conditioning, () when off
+    creativity: float
+
+    def same_but_creativity(self, other: _OutputKey) -> bool:
+        return self[:4] == other[:4]
+
+
+class RenderEngine:
+    def __init__(self, *, device: str = "auto", allow_download: bool = False, max_cached_faces: int = 256) -> None:
+        self.device_preference = device
+        self.allow_download = allow_download
+        self.model_calls = 0  # network passes run, for tests and diagnostics
+        self.timings: dict[str, float] = {}
+        self._image: LoadedImage | None = None
+        self._faces: list[DetectedFace] = []
+        self._faces_generation = 0
+        self._detections: dict[DetectionSettings, list[DetectedFace]] = {}
+        self._aligned: dict[int, AlignedFace] = {}
+        self._detector: Any = None
+        self._detector_name: str | None = None
+        self._restorers: dict[str, Any] = {}
+        self._device: Any = None
+        # model outputs: (generation, face, model, creativity, user pre-conditioning) -> float16 face
+        self._outputs = _LRU(max_cached_faces * 4)
+        # CodeFormer encoder features: (generation, face, model, pre-conditioning) -> features (~48 MB each)
+        self._features = _LRU(24)
+        self._matched = _LRU(max_cached_faces)
+
+    # ----- image and faces -------------------------------------------------------------
+    @property
+    def image(self) -> LoadedImage:
+        if self._image is None:
+            raise RuntimeError("no image loaded")
+        return self._image
+
+    @property
+    def faces(self) -> list[DetectedFace]:
+        return list(self._faces)
+
+    def open(self, path: str | Path, **load_options: Any) -> LoadedImage:
+        start = time.perf_counter()
+        image = load_image(path, **load_options)
+        self._timed("decode", start)
+        self.set_image(image)
+        return image
+
+    def set_image(self, image: LoadedImage) -> None:
+        self._image = image
+        self._detections.clear()
+        self._set_faces([])
+
+    def _set_faces(self, faces: list[DetectedFace]) -> None:
+        if faces == self._faces and self._faces_generation:
+            return
+        self._faces = list(faces)
+        self._faces_generation += 1
+        self._aligned.clear()
+
+    def use_faces(self, faces: Iterable[DetectedFace]) -> None:
+        """External boxes: skip detection."""
+        self._set_faces(list(faces))
+
+    def original_rgb8(self) -> np.ndarray:
+        return self.image.working_rgb8()
+
+    def detect_steps(self, detection: DetectionSettings) -> Steps[list[DetectedFace]]:
+        if detection not in self._detections:
+            from .detect import select_faces
+
+            yield ProgressEvent("detect", 0, 1, "finding faces")
+            detector = self._load_detector(detection.detector)
+            start = time.perf_counter()
+            rgb8 = self.image.working_rgb8()
+            found = detector.detect(rgb8, detection)
+            self._detections[detection] = select_faces(found, detection, (self.image.width, self.image.height))
+            self._timed("detect", start)
+            yield ProgressEvent("detect", 1, 1, f"{len(self._detections[detection])} faces")
+        self._set_faces(self._detections[detection])
+        return self.faces
+
+    def detect(
+        self, detection: DetectionSettings, progress: Callable[[ProgressEvent], None] | None = None
+    ) -> list[DetectedFace]:
+        return drive(self.detect_steps(detection), progress)
+
+    # ----- devices and models ----------------------------------------------------------
+    @property
+    def device(self) -> Any:
+        if self._device is None:
+            from .models import select_device
+
+            self._device = select_device(self.device_preference)
+        return self._device
+
+    def _load_detector(self, name: str) -> Any:
+        from .detect import load_detector
+
+        if self._detector is None or self._detector_name != name:
+            self._detector = load_detector(name, self.device, allow_download=self.allow_download)
+            self._detector_name = name
+        return self._detector
+
+    @property
+    def detector_name(self) -> str | None:
+        """The detector actually used (``auto`` resolved), once detection has run."""
+        return getattr(self._detector, "name", self._detector_name)
+
+    def restorer(self, name: str) -> Any:
+        from .restore import load_restorer
+
+        if name not in self._restorers:
+            self._restorers[name] = load_restorer(name, self.device, allow_download=self.allow_download)
+        return self._restorers[name]
+
+    def installed_face_models(self) -> set[str]:
+        from .models import find
+
+        return {name for name in ("gfpgan", "codeformer") if find(name) is not None}
+
+    # ----- per-face work ---------------------------------------------------------------
+    def aligned(self, index: int) -> AlignedFace:
+        if index not in self._aligned:
+            face = self._faces[index]
+            warp = estimate_warp(face.landmarks_array())
+            self._aligned[index] = AlignedFace(warp, warp.crop(self.image.working_rgb8()))
+        return self._aligned[index]
+
+    def resolve_model(self, index: int, face: FaceSettings) -> str:
+        if face.model != "auto":
+            return face.model
+        from .restore import choose_model
+
+        return choose_model(self._faces[index].size, self.aligned(index).rgb8, self.installed_face_models())
+
+    def _output_key(self, index: int, model: str, face: FaceSettings) -> _OutputKey:
+        precondition = (face.blur_sigma, face.noise_sigma, face.noise_seed) if face.precondition else ()
+        return _OutputKey(self._faces_generation, index, model, precondition, _creativity_key(face.creativity))
+
+    def _nearest_output(self, key: _OutputKey) -> _OutputKey | None:
+        """The cached output of the same face and model at the creativity closest to ``key``'s."""
+        candidates = [(abs(k.creativity - key.creativity), k) for k in self._outputs if key.same_but_creativity(k)]
+        return min(candidates)[1] if candidates else None
+
+    def _restore_steps(
+        self, jobs: list[tuple[int, str, FaceSettings]], cancel: Event | None
+    ) -> Steps[None]:
+        """Run the models for the (face, model, settings) jobs not yet cached, model by model."""
+        by_model: dict[str, list[tuple[int, FaceSettings]]] = {}
+        for index, model, face in jobs:
+            if self._output_key(index, model, face) not in self._outputs:
+                by_model.setdefault(model, []).append((index, face))
+        total = sum(len(v) for v in by_model.values())
+        done = 0
+        for model, items in by_model.items():
+            yield ProgressEvent("load-model", 0, 1, f"loading {model}")
+            restorer = self.restorer(model)
+            # Faces sharing pre-conditioning and creativity go through the model together.
+            groups: dict[tuple[Any, ...], list[tuple[int, FaceSettings]]] = {}
+            for index, face in items:
+                pre = preconditioning_for(face, restorer.has_fidelity_input)
+                group_key = (pre.key(), _creativity_key(face.creativity) if restorer.has_fidelity_input else None)
+                groups.setdefault(group_key, []).append((index, face))
+            for group in groups.values():
+                for start in range(0, len(group), 4):
+                    if cancel is not None and cancel.is_set():
+                        raise CancelledError()
+                    chunk = group[start : start + 4]
+                    yield ProgressEvent("restore", done, total, f"restoring face {done + 1} of {total} ({model})")
+                    t0 = time.perf_counter()
+                    restored = self._run_model(restorer, model, chunk)
+                    self._timed("restore", t0)
+                    for (index, face), out in zip(chunk, restored):
+                        self._outputs.put(self._output_key(index, model, face), out.astype(np.float16))
+                    done += len(chunk)
+        if total:
+            yield ProgressEvent("restore", total, total, "faces restored")
+
+    def _run_model(self, restorer: Any, model: str, chunk: list[tuple[int, FaceSettings]]) -> np.ndarray:
+        face = chunk[0][1]
+        pre = preconditioning_for(face, restorer.has_fidelity_input)
+        inputs = pre.apply(np.stack([self.aligned(i).rgb for i, _ in chunk]))
+        if not restorer.runs_network:
+            return restorer.restore(inputs, face.creativity)
+        if not restorer.has_fidelity_input or not hasattr(restorer, "encode"):
+            self.model_calls += 1
+            return restorer.restore(inputs, face.creativity)
+        # CodeFormer: encoder features cached per face; a creativity change runs the decoder only.
+        feature_keys = [(*self._output_key(i, model, f)[:3], pre.key()) for i, f in chunk]
+        missing = [n for n, k in enumerate(feature_keys) if self._features.get_fresh(k) is None]
+        if missing:
+            self.model_calls += 1
+            for n, features in zip(missing, restorer.encode(inputs[missing])):
+                self._features.put(feature_keys[n], features)
+        self.model_calls += 1
+        return restorer.decode([self._features[k] for k in feature_keys], face.creativity)
+
+    def prefetch_steps(self, settings: Settings, levels: Iterable[float] = PREFETCH_LEVELS, cancel: Event | None = None) -> Steps[None]:
+        """Pre-render a few creativity levels of every selected face (idle-time work for the GUI)."""
+        for level in levels:
+            jobs = []
+            for index in self._selected(settings):
+                face = settings.for_face(index)
+                jobs.append((index, self.resolve_model(index, face), _replace_creativity(face, level)))
+            yield from self._restore_steps(jobs, cancel)
+
+    def _selected(self, settings: Settings) -> list[int]:
+        return [i for i in range(len(self._faces)) if settings.is_selected(i)]
+
+    def _face_outputs(
+        self, settings: Settings, indices: list[int], *, allow_preview: bool, cancel: Event | None
+    ) -> Steps[dict[int, _FaceOutput]]:
+        plans = [(i, self.resolve_model(i, settings.for_face(i)), settings.for_face(i)) for i in indices]
+        outputs: dict[int, _FaceOutput] = {}
+        todo = []
+        for index, model, face in plans:
+            key = self._output_key(index, model, face)
+            if key in self._outputs:
+                continue
+            near = self._nearest_output(key) if allow_preview else None
+            if near is not None:
+                outputs[index] = self._finish_face(near, face, preview=True)
+            else:
+                todo.append((index, model, face))
+        yield from self._restore_steps(todo, cancel)
+        for index, model, face in plans:
+            if index not in outputs:
+                outputs[index] = self._finish_face(self._output_key(index, model, face), face, preview=False)
+        return outputs
+
+    def _finish_face(self, key: _OutputKey, face: FaceSettings, *, preview: bool) -> _FaceOutput:
+        """Colour match (cached): the cheap per-face step between the model and the paste."""
+        raw = self._outputs.get_fresh(key)
+        if not face.color_match:
+            return _FaceOutput(raw.astype(np.float32), key.model, preview)
+        matched_key = (key, face.reference)
+        matched = self._matched.get_fresh(matched_key)
+        if matched is None:
+            matched = compose.match_color(raw.astype(np.float32), self.aligned(key.index).rgb, compose.skin_mask())
+            self._matched.put(matched_key, matched)
+        return _FaceOutput(matched, key.model, preview)
+
+    # ----- rendering -------------------------------------------------------------------
+    def render_steps(
+        self,
+        settings: Settings,
+        *,
+        region: Region | None = None,
+        scale: float = 1.0,
+        allow_preview: bool = False,
+        cancel: Event | None = None,
+    ) -> Steps[RenderResult]:
+        """The preview: 8-bit sRGB of ``region`` (input pixels, default all) at ``scale``."""
+        image = self.image
+        x0, y0, x1, y1 = region or (0, 0, image.width, image.height)
+        selected = self._selected(settings)
+        outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview, cancel=cancel)
+        start = time.perf_counter()
+        original = image.working_rgb8()[y0:y1, x0:x1]
+        if scale != 1.0:
+            size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+            original = cv2.resize(original, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        canvas = original.copy()
+        self._compose(canvas, original, (x0, y0), scale, settings, outputs, to_native=_srgb8_to_native, native_max=255.0)
+        self._timed("compose", start)
+        faces = tuple(self._face_render(i, settings, outputs.get(i)) for i in range(len(self._faces)))
+        return RenderResult(
+            canvas, (x0, y0, x1, y1), scale, faces, any(o.preview for o in outputs.values()), dict(self.timings)
+        )
+
+    def render(self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any) -> RenderResult:
+        return drive(self.render_steps(settings, **options), progress)
+
+    def output_steps(self, settings: Settings, *, cancel: Event | None = None) -> Steps[LoadedImage]:
+        """The full-quality result at output size, in the input's own depth and channels."""
+        image = self.image
+        out_w, out_h = settings.output.output_size(image.width, image.height)
+        outputs = yield from self._face_outputs(settings, self._selected(settings), allow_preview=False, cancel=cancel)
+        start = time.perf_counter()
+        if (out_w, out_h) == (image.width, image.height):
+            pixels, alpha, original = image.pixels.copy(), image.alpha, image.pixels
+        else:
+            yield ProgressEvent("upscale", 0, 1, f"upscaling to {out_w} x {out_h}")
+            upscaler = self._background_upscaler(settings, out_w / image.width)
+            pixels = compose.upscale_image(image.pixels, out_w, out_h, model=upscaler)
+            alpha = None if image.alpha is None else compose.upscale_image(image.alpha, out_w, out_h)
+            original = pixels  # no second full-size copy: overlapping faces then blend in turn
+            self._timed("upscale", start)
+            start = time.perf_counter()
+        yield ProgressEvent("compose", 0, 1, "pasting faces")
+        self._compose(pixels, original, (0, 0), out_w / image.width, settings, outputs, to_native=image.to_native, native_max=image.native_max())
+        self._timed("compose", start)
+        return image.with_pixels(pixels, alpha)
+
+    def render_output(self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any) -> LoadedImage:
+        return drive(self.output_steps(settings, **options), progress)
+
+    def _background_upscaler(self, settings: Settings, factor: float) -> Callable[[np.ndarray], np.ndarray] | None:
+        """A Real-ESRGAN tile function when asked for (or ``auto`` and installed), else None (Lanczos)."""
+        choice = settings.output.upscaler
+        if choice == "lanczos":
+            return None
+        from .models import find, load_upscaler, require
+
+        name = "realesrgan_x2" if factor <= 2 else "realesrgan_x4"
+        path = find(name)
+        if path is None:
+            if choice == "auto":
+                return None
+            path = require(name, allow_download=self.allow_download)
+        from .restore import tile_upscaler
+
+        return tile_upscaler(load_upscaler(path, self.device), self.device)
+
+    def _compose(
+        self,
+        canvas: np.ndarray,
+        original: np.ndarray,
+        origin: tuple[int, int],
+        scale: float,
+        settings: Settings,
+        outputs: dict[int, _FaceOutput],
+        *,
+        to_native: Callable[[np.ndarray], np.ndarray],
+        native_max: float,
+    ) -> None:
+        grain = settings.grain if settings.grain.enabled else None
+        grain_origin = (round(origin[0] * scale), round(origin[1] * scale))
+        for index, out in outputs.items():
+            aligned = self.aligned(index)
+            compose.paste_face(
+                canvas,
+                out.rgb,
+                aligned.warp.for_canvas(origin, scale),
+                source_face=aligned.rgb,
+                original=original,
+                strength=settings.for_face(index).strength,
+                to_native=to_native,
+                grain=grain,
+                grain_origin=grain_origin,
+            )
+        if grain is not None:
+            compose.add_image_grain(canvas, grain, origin=grain_origin, native_max=native_max)
+
+    def _face_render(self, index: int, settings: Settings, output: _FaceOutput | None) -> FaceRender:
+        aligned = self.aligned(index)
+        thumb = cv2.resize(aligned.rgb8, (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA)
+        restored = None
+        if output is not None:
+            restored = cv2.resize(
+                np.clip(output.rgb * 255 + 0.5, 0, 255).astype(np.uint8), (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA
+            )
+        return FaceRender(
+            index=index,
+            face=self._faces[index],
+            selected=settings.is_selected(index),
+            model=output.model if output else None,
+            preview=output.preview if output else False,
+            original_thumb=thumb,
+            restored_thumb=restored,
+        )
+
+    def _timed(self, stage: str, start: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _srgb8_to_native(rgb: np.ndarray) -> np.ndarray:
+    return rgb * np.float32(255.0)
+
+
+def _replace_creativity(face: FaceSettings, creativity: float) -> FaceSettings:
+    import dataclasses
+
+    return dataclasses.replace(face, creativity=creativity)

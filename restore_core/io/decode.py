@@ -1,0 +1,142 @@
+"""``load_image`` and ``image_size``: any supported photo in, upright, at full depth.
+
+Every file is opened read-only and recognised by its content. The pixel count is read from
+the header and checked against the limit before any decoder touches the pixel data, so a
+decompression bomb costs a header read. Whatever a decoder raises on a broken file becomes
+one ``InputError`` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+import numpy as np
+
+from ..errors import InputError
+from . import _heif, _hdr, _icc, _pil, _psd, _raw, _tiff, metadata
+from ._codec import Decoded, DecodeError
+from .formats import INPUT_EXTENSIONS, detect_format
+from .image import LoadedImage
+
+#: default pixel limit (width x height) above which a file is refused unread; about 400 MP
+DEFAULT_MAX_PIXELS = 400_000_000
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Reader:
+    #: upright (width, height) from the header alone
+    size: Callable[[BinaryIO], tuple[int, int]]
+    read: Callable[[BinaryIO], Decoded]
+
+
+_READERS: dict[str, _Reader] = {
+    **{fmt: _Reader(partial(_pil.size, fmt=fmt), partial(_pil.read, fmt=fmt)) for fmt in _pil.FORMATS},
+    "TIFF": _Reader(_tiff.size, _tiff.read),
+    "HEIF": _Reader(_heif.size, _heif.read),
+    "RAW": _Reader(_raw.size, _raw.read),
+    "PSD": _Reader(_psd.size, _psd.read),
+    "EXR": _Reader(_hdr.exr_size, _hdr.exr_read),
+    "HDR": _Reader(_hdr.radiance_size, _hdr.radiance_read),
+}
+
+
+def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Decode ``path`` into an upright ``LoadedImage`` with read-only pixels.
+
+    Raises ``InputError`` for missing, empty, truncated, corrupt or unsupported files and for
+    images of more than ``max_pixels`` pixels (refused before decoding).
+    """
+    path = Path(path)
+    with _open_input(path) as fh:
+        fmt, reader = _reader_for(path, fh)
+        width, height = _guarded(path, fmt, lambda: reader.size(fh))
+        if width <= 0 or height <= 0:
+            raise InputError(path, f"the {fmt} header gives an empty image ({width} x {height})")
+        if width * height > max_pixels:
+            raise InputError(
+                path,
+                f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) is over the limit of "
+                f"{max_pixels / 1e6:.0f} MP; not decoded (a decompression bomb, or raise the limit)",
+            )
+        decoded = _guarded(path, fmt, lambda: reader.read(fh))
+    return _loaded(path, fmt, decoded)
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of the upright image, from the file's header; nothing is decoded."""
+    path = Path(path)
+    with _open_input(path) as fh:
+        fmt, reader = _reader_for(path, fh)
+        return _guarded(path, fmt, lambda: reader.size(fh))
+
+
+@contextmanager
+def _open_input(path: Path) -> Iterator[BinaryIO]:
+    if path.is_dir():
+        raise InputError(path, "is a folder, not an image file")
+    try:
+        fh = open(path, "rb")  # read-only: the original is never opened for writing
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot open: {exc.strerror or exc}") from None
+    with fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            raise InputError(path, "empty file (0 bytes)")
+        yield fh
+
+
+def _reader_for(path: Path, fh: BinaryIO) -> tuple[str, _Reader]:
+    fmt = detect_format(fh, path.suffix)
+    if fmt is None or fmt not in _READERS:
+        known = ", ".join(sorted(ext.lstrip(".") for ext in INPUT_EXTENSIONS if len(ext) <= 5))
+        raise InputError(path, f"not an image Facemend can read (supported: {known})")
+    return fmt, _READERS[fmt]
+
+
+def _guarded(path: Path, fmt: str, step: Callable[[], _T]) -> _T:
+    """Run a reader step; any failure on a bad file becomes an InputError."""
+    try:
+        return step()
+    except InputError:
+        raise
+    except DecodeError as exc:
+        raise InputError(path, str(exc)) from exc
+    except MemoryError:
+        raise InputError(path, "not enough memory to decode this image") from None
+    except Exception as exc:  # noqa: BLE001 - six decoding libraries, each with its own exceptions on bad data
+        raise InputError(path, f"cannot decode this {fmt} file: {exc}") from exc
+
+
+def _loaded(path: Path, fmt: str, decoded: Decoded) -> LoadedImage:
+    pixels = metadata.apply_orientation(decoded.pixels, decoded.orientation)
+    alpha = None if decoded.alpha is None else metadata.apply_orientation(decoded.alpha, decoded.orientation)
+    notes = list(decoded.notes)
+    icc = decoded.icc_profile
+    if icc and pixels.dtype != np.float32 and _icc.parse(icc, pixels.shape[2]) is None:
+        notes.append("the embedded colour profile is unusable for this image and was dropped; colours are treated as sRGB")
+        icc = None
+    pixels.flags.writeable = False
+    if alpha is not None:
+        alpha.flags.writeable = False
+    return LoadedImage(
+        pixels=pixels,
+        alpha=alpha,
+        path=path,
+        format=fmt,
+        icc_profile=icc,
+        exif=decoded.exif,
+        xmp=decoded.xmp,
+        iptc=decoded.iptc,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,38 @@
+"""Model weights: the registry, the models folder, downloads, safe loading, device choice.
+
+Importing this package stays light: torch, spandrel and safetensors load inside the
+functions that need them.
+"""
+
+from .device import DeviceInfo, available_devices, describe_device, select_device
+from .download import Progress, download, download_url, require
+from .loader import load_face_model, load_state_dict, load_upscaler
+from .registry import MODELS, ModelKind, ModelSpec, spec
+from .store import ImportedModel, ModelStatus, find, import_file, model_path, models_dir, status, statuses, verify
+
+__all__ = [
+    "MODELS",
+    "DeviceInfo",
+    "ImportedModel",
+    "ModelKind",
+    "ModelSpec",
+    "ModelStatus",
+    "Progress",
+    "available_devices",
+    "describe_device",
+    "download",
+    "download_url",
+    "find",
+    "import_file",
+    "load_face_model",
+    "load_state_dict",
+    "load_upscaler",
+    "model_path",
+    "models_dir",
+    "require",
+    "select_device",
+    "spec",
+    "status",
+    "statuses",
+    "verify",
+]

@@ -1,0 +1,174 @@
+"""Weights files to ready models: safe loading, spandrel architecture detection, a small cache.
+
+Only data is ever unpickled: ``.pth`` files load with ``torch.load(weights_only=True)``, which
+refuses pickles that would run code, and TorchScript archives (programs, not weights) are
+refused before torch sees them. spandrel recognises the architecture from the state dict's
+keys; the extra architectures (CodeFormer) are registered once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
+    from spandrel import ImageModelDescriptor
+
+PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt")
+SAFETENSORS_SUFFIX = ".safetensors"
+#: A face model plus an upscaler for each of two devices at most; each can be ~350 MB.
+CACHE_SIZE = 4
+
+_lock = threading.Lock()
+_extra_arches_installed = False
+_cache: OrderedDict[tuple[str, int, int, str, str], ImageModelDescriptor[Any]] = OrderedDict()
+
+
+def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, unwrapped (``params_ema``, ``module.`` prefixes...).
+
+    ``.safetensors`` via safetensors; ``.pth``/``.pt``/``.ckpt`` via ``torch.load`` with
+    ``weights_only=True`` on the CPU. Raises ``ModelError`` for TorchScript archives, pickles
+    that would run code, and files that are not weights at all.
+    """
+    from spandrel import canonicalize_state_dict
+
+    file = Path(path)
+    if not file.is_file():
+        raise ModelError(f"{file}: no such model file")
+    suffix = file.suffix.lower()
+    if suffix == SAFETENSORS_SUFFIX:
+        raw = _load_safetensors(file)
+    elif suffix in PICKLE_SUFFIXES:
+        raw = _load_pickle(file)
+    else:
+        raise ModelError(
+            f"{file}: unsupported model file type {file.suffix or '(none)'}; "
+            f"use {', '.join(PICKLE_SUFFIXES)} or {SAFETENSORS_SUFFIX}"
+        )
+    import torch
+
+    if not isinstance(raw, dict):
+        raise ModelError(f"{file}: holds a {type(raw).__name__}, not a dictionary of weights")
+    tensors = {k: v for k, v in canonicalize_state_dict(raw).items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise ModelError(f"{file}: holds no weights")
+    return tensors
+
+
+def load_face_model(path: str | Path, device: torch.device) -> ImageModelDescriptor[Any]:
+    """A face restoration model (GFPGAN, CodeFormer, RestoreFormer...) in eval mode on ``device``."""
+    return _load_cached(Path(path), device, "FaceSR", "face restoration")
+
+
+def load_upscaler(path: str | Path, device: torch.device) -> ImageModelDescriptor[Any]:
+    """A super-resolution model (Real-ESRGAN...) in eval mode on ``device``."""
+    return _load_cached(Path(path), device, "SR", "super-resolution (upscaling)")
+
+
+def _load_cached(path: Path, device: torch.device, purpose: str, purpose_text: str) -> ImageModelDescriptor[Any]:
+    """Load once per (file as it is now, device, purpose); least recently used entries go first."""
+    try:
+        st = path.stat()
+    except OSError:
+        raise ModelError(f"{path}: no such model file") from None
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, str(device), purpose)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        descriptor = _load_descriptor(path, device, purpose, purpose_text)
+        _cache[key] = descriptor
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+        return descriptor
+
+
+def _load_descriptor(path: Path, device: torch.device, purpose: str, purpose_text: str) -> ImageModelDescriptor[Any]:
+    import spandrel
+
+    _install_extra_arches()
+    state_dict = load_state_dict(path)
+    try:
+        descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
+    except spandrel.UnsupportedModelError:
+        raise ModelError(f"{path}: not a model architecture Facemend knows (spandrel does not recognise it)") from None
+    except (RuntimeError, KeyError, ValueError) as exc:
+        # Keys of a known architecture but wrong shapes or missing tensors: a damaged or altered file.
+        raise ModelError(f"{path}: looks like a {_arch_guess(state_dict)} model but cannot be loaded ({exc})") from exc
+    if not isinstance(descriptor, spandrel.ImageModelDescriptor) or descriptor.purpose != purpose:
+        raise ModelError(f"{path}: is a {descriptor.architecture.name} model, not a {purpose_text} model")
+    descriptor.eval()
+    descriptor.to(device)
+    return descriptor
+
+
+def _arch_guess(state_dict: dict[str, Any]) -> str:
+    import spandrel
+
+    for support in spandrel.MAIN_REGISTRY:
+        if support.detect(state_dict):
+            return support.architecture.name
+    return "known"
+
+
+def _install_extra_arches() -> None:
+    global _extra_arches_installed
+    if not _extra_arches_installed:
+        import spandrel_extra_arches
+
+        spandrel_extra_arches.install(ignore_duplicates=True)
+        _extra_arches_installed = True
+
+
+def _load_safetensors(file: Path) -> dict[str, Any]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(file, device="cpu")
+    except (SafetensorError, OSError) as exc:
+        raise ModelError(f"{file}: not a readable safetensors file ({exc})") from exc
+
+
+def _load_pickle(file: Path) -> Any:
+    import pickle
+
+    import torch
+
+    if _is_torchscript(file):
+        raise ModelError(f"{file}: is a TorchScript program, not a weights file; Facemend does not run TorchScript")
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" in str(exc):
+            # Torch's own advice (load with weights_only=False) would run the file's code: not repeated.
+            raise ModelError(
+                f"{file}: refused: the file holds Python code to run, not only weights ({_unsafe_detail(exc)})"
+            ) from None
+        raise ModelError(f"{file}: not a readable PyTorch weights file ({exc})") from exc
+    except Exception as exc:  # torch.load fails on junk with KeyError, RuntimeError, EOFError...
+        raise ModelError(f"{file}: not a readable PyTorch weights file ({type(exc).__name__}: {exc})") from exc
+
+
+def _is_torchscript(file: Path) -> bool:
+    # Same test as torch's own: a TorchScript zip has a constants.pkl record beside its code.
+    if not zipfile.is_zipfile(file):
+        return False
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return any(name == "constants.pkl" or name.endswith("/constants.pkl") for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+def _unsafe_detail(exc: Exception) -> str:
+    match = re.search(r"unsupported GLOBAL [\w.]+|Unsupported global: GLOBAL [\w.]+|Unsupported operand \d+", str(exc))
+    return match.group(0) if match else "unsupported pickle content"

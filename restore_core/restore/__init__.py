@@ -1,0 +1,32 @@
+"""Running face models on aligned crops: loading, batching, creativity, pre-conditioning.
+
+The torch-backed names load on first access, so the engine (and the GUI thread that
+imports it) can use the light helpers without importing torch.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .auto import choose_model, sharpness
+from .precondition import Preconditioning, preconditioning_for
+
+_LAZY = {
+    "CodeFormerRestorer": "runner",
+    "FaceRestorer": "runner",
+    "Passthrough": "runner",
+    "SpandrelFaceRestorer": "runner",
+    "load_restorer": "loading",
+    "weights_for": "loading",
+    "tile_upscaler": "upscaler",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Preconditioning", "choose_model", "preconditioning_for", "sharpness", *_LAZY]

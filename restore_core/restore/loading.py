@@ -1,0 +1,40 @@
+"""From a model name in the settings to a ready ``FaceRestorer`` on a device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from ..errors import ModelError
+from .runner import CodeFormerRestorer, FaceRestorer, Passthrough, SpandrelFaceRestorer
+
+
+def weights_for(name: str, *, allow_download: bool, progress: Callable[[int, int], None] | None = None) -> Path:
+    """The weights file for a registry name (``gfpgan``, ``codeformer``) or a path."""
+    from .. import models
+
+    if name in models.MODELS:
+        return models.require(name, allow_download=allow_download, progress=progress)
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelError(f"{name}: no such model file, and not a known model name ({', '.join(models.MODELS)})")
+    return path
+
+
+def load_restorer(
+    name: str,
+    device: torch.device,
+    *,
+    allow_download: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> FaceRestorer:
+    if name == "passthrough":
+        return Passthrough()
+    from .. import models
+
+    path = weights_for(name, allow_download=allow_download, progress=progress)
+    descriptor = models.load_face_model(path, device)
+    cls = CodeFormerRestorer if descriptor.architecture.id == "CodeFormer" else SpandrelFaceRestorer
+    return cls(descriptor, device, name)

@@ -1,0 +1,47 @@
+"""GUI fixtures: a main window driving the real RenderEngine (real detector weights, the
+passthrough face model), with settings kept in a temporary INI file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gui_helpers import TEST_SETTINGS, WAIT_MS
+from PySide6.QtCore import QSettings
+
+from app.main_window import MainWindow
+from app.settings_store import SettingsStore
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Any QSettings made with the default scope lands in a temporary folder, never the user's."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+        QSettings.setPath(QSettings.Format.NativeFormat, scope, str(folder))
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> SettingsStore:
+    return SettingsStore(QSettings(str(tmp_path / "facemend.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture()
+def window(qtbot, models_dir: Path, store: SettingsStore) -> Iterator[MainWindow]:
+    store.set_last_settings(TEST_SETTINGS)
+    win = MainWindow(store=store, check_models=False)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitUntil(lambda: win.engine_ready, timeout=WAIT_MS)
+    yield win
+    win.close()

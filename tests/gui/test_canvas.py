@@ -1,0 +1,88 @@
+"""The canvas on its own: zoom about a point, both halves aligned, divider drag, face clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from app.canvas import SIDE_GAP, FaceBox, ImageCanvas, ViewMode
+from app.qimage import qimage_to_rgb8, rgb8_to_qimage
+
+
+@pytest.fixture()
+def canvas(qtbot) -> ImageCanvas:
+    widget = ImageCanvas()
+    qtbot.addWidget(widget)
+    widget.resize(640, 480)
+    widget.show()
+    before = np.zeros((300, 400, 3), np.uint8)
+    before[..., 0] = 200
+    after = np.zeros((300, 400, 3), np.uint8)
+    after[..., 2] = 200
+    widget.set_images(rgb8_to_qimage(before), rgb8_to_qimage(after))
+    widget.set_faces((FaceBox(0, (50, 50, 150, 150), 0.98, True), FaceBox(1, (250, 60, 330, 140), 0.9, False)))
+    return widget
+
+
+def test_fit_then_zoom_keeps_the_point_under_the_cursor(canvas: ImageCanvas) -> None:
+    assert canvas.zoom == pytest.approx(min((640 - 24) / 400, (480 - 24) / 300), rel=1e-3)
+    anchor = QPointF(200, 150)
+    under = canvas.widget_to_image(anchor)
+    canvas.set_zoom(3.0, anchor)
+    after = canvas.widget_to_image(anchor)
+    assert after.x() == pytest.approx(under.x(), abs=1 / 3) and after.y() == pytest.approx(under.y(), abs=1 / 3)
+    canvas.zoom_actual()
+    assert canvas.zoom == 1.0
+    origin = canvas.image_to_widget(QPointF(0, 0))
+    assert origin.x() == round(origin.x()) and origin.y() == round(origin.y())  # whole pixels at 100 %
+
+
+def test_split_shows_before_left_after_right(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.set_split(0.25)
+    canvas.zoom_actual()
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    o = canvas.image_to_widget(QPointF(0, 0)).toPoint()
+    y = o.y() + 280  # below the face boxes
+    assert tuple(shot[y, o.x() + 50]) == (200, 0, 0)
+    assert tuple(shot[y, o.x() + 300]) == (0, 0, 200)
+
+
+def test_side_by_side_halves_share_one_transform(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SIDE_BY_SIDE)
+    for zoom in (0.5, 1.0, 2.0):
+        canvas.set_zoom(zoom, QPointF(10, 10))
+        left = canvas.image_to_widget(QPointF(100, 100))
+        right = canvas.image_to_widget(QPointF(100 + 400 + SIDE_GAP, 100))
+        assert right.y() == left.y()
+        assert right.x() - left.x() == pytest.approx((400 + SIDE_GAP) * zoom)
+        # a face box is hit in either half
+        assert canvas.face_at(canvas.image_to_widget(QPointF(100, 100))) == 0
+        assert canvas.face_at(canvas.image_to_widget(QPointF(100 + 400 + SIDE_GAP, 100))) == 0
+
+
+def test_dragging_the_divider_moves_it_and_clicks_toggle_faces(qtbot, canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.zoom_to_fit()
+    start = QPoint(round(canvas.divider_x()), canvas.height() // 2)
+    target = canvas.image_to_widget(QPointF(300, 150)).toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, QPoint(target.x(), start.y()))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(target.x(), start.y()))
+    assert canvas.split == pytest.approx(0.75, abs=0.01)
+    with qtbot.waitSignal(canvas.face_clicked) as clicked:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.image_to_widget(QPointF(290, 100)).toPoint())
+    assert clicked.args == [1]
+
+
+def test_space_shows_the_original(qtbot, canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.AFTER)
+    canvas.zoom_actual()
+    o = canvas.image_to_widget(QPointF(0, 0)).toPoint()
+    pixel = lambda: tuple(qimage_to_rgb8(canvas.grab().toImage())[o.y() + 280, o.x() + 200])  # noqa: E731
+    assert pixel() == (0, 0, 200)
+    qtbot.keyPress(canvas, Qt.Key.Key_Space)
+    assert pixel() == (200, 0, 0)
+    qtbot.keyRelease(canvas, Qt.Key.Key_Space)
+    assert pixel() == (0, 0, 200)

@@ -1,0 +1,230 @@
+"""The main window end to end: real engine, real detector, passthrough face model."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from app.canvas import ViewMode
+from app.main_window import MainWindow
+from app.qimage import qimage_to_rgb8
+from app.selection import iou
+from restore_core.params import GrainSettings
+
+from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
+
+PHOTO = "family_three_print.png"
+IMAGE_GRAIN = GrainSettings(enabled=True, scope="image", strength=1.0, density=1.0, seed=7)
+FACE_GRAIN = GrainSettings(enabled=True, scope="faces", strength=1.0, density=1.0, seed=7)
+
+
+def open_by_drop(qtbot, win: MainWindow, photo: Path) -> None:
+    assert drop_files(win.canvas, [photo])
+    wait_for_render(qtbot, win)
+
+
+def edit(win: MainWindow, **sections: object) -> None:
+    """Change settings as a user edit (undoable), e.g. ``edit(win, grain=IMAGE_GRAIN)``."""
+    win.history.push(dataclasses.replace(win.settings, **sections), "test", "test edit")
+
+
+@pytest.fixture()
+def loaded(qtbot, window: MainWindow, photos_dir: Path) -> MainWindow:
+    open_by_drop(qtbot, window, photos_dir / PHOTO)
+    return window
+
+
+def test_drop_opens_the_photo_and_boxes_every_face(loaded: MainWindow, expected_faces: dict, photos_dir: Path) -> None:
+    win = loaded
+    expected = expected_faces[PHOTO]
+    assert win.image is not None and win.image.path == photos_dir / PHOTO
+    assert len(win.faces) == len(expected)
+    for box in expected:
+        assert max(iou(box, f.box) for f in win.faces) > 0.3, box
+    assert len(win.canvas._faces) == len(expected)
+    assert win.face_panel.list.count() == len(expected)
+    assert win.last_result is not None and len(win.last_result.faces) == len(expected)
+    assert win.last_result.rgb8.shape[:2] == (win.canvas._before.height(), win.canvas._before.width())
+    assert PHOTO in win.windowTitle()
+
+
+def test_clicking_a_face_box_excludes_and_includes_it(qtbot, loaded: MainWindow) -> None:
+    win = loaded
+    face = win.faces[0]
+    x, y = face.center
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=win.canvas.image_to_widget(QPointF(x, y)).toPoint())
+    assert win.settings.faces == (1, 2)
+    wait_for_render(qtbot, win)
+    rendered = {f.index: f for f in win.last_result.faces}
+    assert not rendered[0].selected and rendered[0].restored_thumb is None
+    assert rendered[1].selected and rendered[1].restored_thumb is not None
+    assert not win.canvas._faces[0].selected
+
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=win.canvas.image_to_widget(QPointF(x, y)).toPoint())
+    assert win.settings.faces is None
+    win.face_panel.select_none_requested.emit()
+    assert win.settings.faces == ()
+    win.face_panel.select_all_requested.emit()
+    assert win.settings.faces is None
+
+
+def test_strength_slider_rerenders_the_faces(qtbot, loaded: MainWindow) -> None:
+    win = loaded
+    edit(win, grain=FACE_GRAIN)
+    wait_for_render(qtbot, win)
+    strong = win.last_result.rgb8
+    first_ticket = win.shown_ticket
+
+    win.controls.strength.slider.setValue(0)  # as a drag to the far left
+    assert win.settings.face.strength == 0.0
+    wait_for_render(qtbot, win)
+    assert win.shown_ticket > first_ticket
+    weak = win.last_result.rgb8
+    original = qimage_to_rgb8(win.canvas._before)
+    x1, y1, x2, y2 = (round(v) for v in win.faces[0].box)
+    assert not np.array_equal(strong[y1:y2, x1:x2], weak[y1:y2, x1:x2])
+    # far from every face nothing is touched, whatever the strength
+    assert np.array_equal(strong[-40:, :40], original[-40:, :40])
+    assert np.array_equal(weak[-40:, :40], original[-40:, :40])
+
+
+def test_divider_shows_the_original_left_and_the_render_right(qtbot, loaded: MainWindow) -> None:
+    win = loaded
+    edit(win, grain=IMAGE_GRAIN)  # every pixel of the render differs from the original
+    wait_for_render(qtbot, win)
+    win.set_view_mode(ViewMode.SPLIT)
+    win.canvas.set_split(0.5)
+    win.canvas.zoom_actual()
+    canvas = win.canvas
+    assert canvas.devicePixelRatioF() == 1.0
+    shown = qimage_to_rgb8(canvas.grab().toImage())
+    original = qimage_to_rgb8(canvas._before)
+    rendered = win.last_result.rgb8
+
+    origin = canvas.image_to_widget(QPointF(0, 0))
+    ox, oy = round(origin.x()), round(origin.y())
+    cut = round(0.5 * original.shape[1])
+    # a band below the divider's handle and clear of the face boxes and labels
+    top = max(0, -oy) + (canvas.height() // 2) + 40
+    rows = slice(top, top + 30)
+    left = slice(cut - 60, cut - 20)
+    right = slice(cut + 20, cut + 60)
+
+    def on_screen(cols: slice) -> np.ndarray:
+        return shown[rows.start + oy : rows.stop + oy, cols.start + ox : cols.stop + ox]
+
+    assert not np.array_equal(rendered[rows, right], original[rows, right])
+    assert np.array_equal(on_screen(left), original[rows, left])
+    assert np.array_equal(on_screen(right), rendered[rows, right])
+
+    canvas.set_holding_original(True)  # Space held: the original everywhere
+    held = qimage_to_rgb8(canvas.grab().toImage())
+    assert np.array_equal(held[rows.start + oy : rows.stop + oy, right.start + ox : right.stop + ox], original[rows, right])
+    canvas.set_holding_original(False)
+
+
+def test_export_writes_the_photo_report_and_comparison(qtbot, loaded: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    win = loaded
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    out = tmp_path / "restored.png"
+    with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
+        assert win.export_image(out) is not None
+    assert out.is_file() and (tmp_path / "restored_faces.json").is_file()
+    comparison = tmp_path / "comparison.jpg"
+    with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
+        win.export_comparison(comparison)
+    assert comparison.is_file()
+    assert asked == []
+
+    # the same name again: asked, refused, nothing written
+    before = out.stat().st_mtime_ns
+    assert win.export_image(out) is None
+    assert len(asked) == 1 and str(out) in asked[0]
+    assert out.stat().st_mtime_ns == before
+
+    # and the original photo is never a target
+    assert win.export_image(win.image.path) is None
+
+
+def test_undo_and_redo_settings_changes(qtbot, loaded: MainWindow) -> None:
+    win = loaded
+    start = win.settings
+    win.controls.strength.slider.setValue(40)
+    win.controls.strength.slider.setValue(30)  # the same drag: one undo step
+    win.history.seal()
+    win.controls.creativity.slider.setValue(80)
+    assert win.settings.face.strength == 0.3 and win.settings.face.creativity == 0.8
+
+    win.undo_action.trigger()
+    assert win.settings.face.creativity == start.face.creativity and win.settings.face.strength == 0.3
+    assert win.controls.creativity.value() == start.face.creativity
+    win.undo_action.trigger()
+    assert win.settings == start
+    assert win.controls.strength.value() == start.face.strength
+    win.redo_action.trigger()
+    assert win.settings.face.strength == 0.3
+    assert QKeySequence("Ctrl+Shift+Z") in win.redo_action.shortcuts()
+    wait_for_render(qtbot, win)
+
+
+def test_model_code_never_runs_on_the_ui_thread(qtbot, models_dir, store, photos_dir: Path, monkeypatch) -> None:
+    import torch
+
+    from restore_core.engine import RenderEngine
+
+    threads: list[threading.Thread] = []
+    run_model, detect_steps, module_call = RenderEngine._run_model, RenderEngine.detect_steps, torch.nn.Module.__call__
+
+    def recording(original):
+        def wrapper(*args, **kwargs):
+            threads.append(threading.current_thread())
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(RenderEngine, "_run_model", recording(run_model))
+    monkeypatch.setattr(RenderEngine, "detect_steps", recording(detect_steps))
+    monkeypatch.setattr(torch.nn.Module, "__call__", recording(module_call))
+    store.set_last_settings(TEST_SETTINGS)
+    win = MainWindow(store=store, check_models=False)
+    qtbot.addWidget(win)
+    win.show()
+    open_by_drop(qtbot, win, photos_dir / PHOTO)
+    win.controls.sensitivity.slider.setValue(70)  # re-detects
+    wait_for_render(qtbot, win)
+    win.close()
+    assert threads, "the detector and the face model ran"
+    assert threading.main_thread() not in threads
+
+
+def test_settings_and_layout_persist(qtbot, window: MainWindow, store) -> None:
+    window.controls.strength.slider.setValue(55)
+    window.set_view_mode(ViewMode.SIDE_BY_SIDE)
+    window.close()
+    again = MainWindow(store=store, check_models=False)
+    qtbot.addWidget(again)
+    assert again.settings.face.strength == 0.55
+    assert again.controls.strength.value() == 0.55
+    assert again.canvas.mode is ViewMode.SIDE_BY_SIDE
+    again.service.shutdown()
+
+
+def test_a_broken_file_is_reported_and_the_photo_stays(qtbot, loaded: MainWindow, tmp_path: Path) -> None:
+    win = loaded
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    drop_files(win.canvas, [broken])
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in win.findChildren(QMessageBox)), timeout=WAIT_MS)
+    box = next(w for w in win.findChildren(QMessageBox) if w.isVisible())
+    assert "broken.jpg" in box.text()
+    box.close()
+    wait_for_render(qtbot, win)
+    assert win.image is not None and win.image.path.name == PHOTO

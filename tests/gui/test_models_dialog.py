@@ -1,0 +1,143 @@
+"""The Models dialog against a local HTTP server on 127.0.0.1: progress, cancel, checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.models_dialog import ModelsDialog
+from restore_core.models import MODELS, ModelSpec
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB: four of the downloader's 256 KiB reads
+HALF = len(PAYLOAD) // 2
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    #: while set, responses stop after the first half and wait for ``release``
+    hold = threading.Event()
+    release = threading.Event()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        self.wfile.write(PAYLOAD[:HALF])
+        self.wfile.flush()
+        if self.server.hold.is_set():
+            self.server.release.wait(30)
+        self.wfile.write(PAYLOAD[HALF:])
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.hold = threading.Event()
+    httpd.release = threading.Event()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", f"http://127.0.0.1:{httpd.server_address[1]}")
+    yield httpd
+    httpd.release.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _spec(name: str, sha256: str, notice: str | None = None) -> ModelSpec:
+    return ModelSpec(
+        name=name, kind="face", filename=f"{name}.pth", repo="example/tiny", tag="v1", sha256=sha256,
+        size=len(PAYLOAD), licence="MIT", title=f"Tiny {name}", licence_notice=notice,
+    )
+
+
+@pytest.fixture()
+def dialog(qtbot, models_dir: Path, store, monkeypatch: pytest.MonkeyPatch) -> ModelsDialog:
+    monkeypatch.setitem(MODELS, "tiny", _spec("tiny", hashlib.sha256(PAYLOAD).hexdigest()))
+    monkeypatch.setitem(MODELS, "tampered", _spec("tampered", "0" * 64))
+    monkeypatch.setitem(MODELS, "restricted", _spec("restricted", hashlib.sha256(PAYLOAD).hexdigest(), "Non-commercial use only."))
+    dlg = ModelsDialog(store)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: not dlg._busy, timeout=30_000)
+    return dlg
+
+
+def test_lists_every_model_with_its_status(dialog: ModelsDialog) -> None:
+    assert dialog.table.rowCount() == len(MODELS)
+    assert dialog.status_text("gfpgan") == "Not installed"
+    # the shared detector keeps its "module." key prefix: present, but not the published file
+    assert dialog.status_text("retinaface_mobile0.25").startswith("Installed, unverified")
+    dialog.select("codeformer")
+    assert "non-commercial" in dialog.details.text()
+
+
+def test_download_reports_progress_and_installs(
+    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int]] = []
+    show = ModelsDialog._show_progress
+    monkeypatch.setattr(ModelsDialog, "_show_progress", lambda self, d, t: (seen.append((d, t)), show(self, d, t)))
+    dialog.select("tiny")
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy and dialog.status_text("tiny") == "Installed", timeout=30_000)
+    assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
+    assert seen and seen[-1] == (len(PAYLOAD), len(PAYLOAD))
+    assert "Downloaded and verified" in dialog.message.text()
+
+
+def test_cancel_stops_the_download_and_keeps_the_part(qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path) -> None:
+    server.hold.set()
+    dialog.select("tiny")
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 500, timeout=30_000)  # half of 1000 per mille
+    assert dialog.cancel_button.isEnabled()
+    dialog.cancel_button.click()
+    server.release.set()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+    assert "cancelled" in dialog.message.text()
+    assert not (models_dir / "tiny.pth").exists()
+    assert (models_dir / "tiny.pth.part").is_file()
+
+
+def test_checksum_mismatch_is_reported_and_nothing_installed(qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path) -> None:
+    dialog.select("tampered")
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+    text = dialog.message.text()
+    assert "did not match its published checksum" in text and "tampered.pth" in text
+    assert not (models_dir / "tampered.pth").exists()
+    assert dialog.status_text("tampered") == "Not installed"
+
+
+def test_a_licence_notice_must_be_accepted_first(qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path, monkeypatch) -> None:
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
+    dialog.download(["restricted"])
+    assert not dialog._busy and not (models_dir / "restricted.pth").exists()
+    dialog.download(["restricted"])
+    qtbot.waitUntil(lambda: not dialog._busy and (models_dir / "restricted.pth").exists(), timeout=30_000)
+    assert answers == []
+    dialog.download(["restricted"])  # accepted once: not asked again
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+
+
+def test_import_copies_a_file_into_the_models_folder(qtbot, dialog: ModelsDialog, tmp_path: Path, models_dir: Path) -> None:
+    source = tmp_path / "tiny.pth"
+    source.write_bytes(PAYLOAD)
+    dialog.import_model(source)
+    qtbot.waitUntil(lambda: not dialog._busy and dialog.status_text("tiny") == "Installed", timeout=30_000)
+    assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
+    assert "Imported tiny.pth" in dialog.message.text()
