@@ -296,7 +296,13 @@ class ImageCanvas(QWidget):
                 painter.setPen(pen)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(rect)
+                # index and score when the box is wide enough on screen, the index alone when it
+                # is small, nothing on tiny boxes (a crowd would be buried under labels)
                 label = f"{face.index + 1}  {face.score:.2f}"
+                if metrics.horizontalAdvance(label) + 8 > rect.width() * 1.5:
+                    label = f"{face.index + 1}"
+                    if metrics.horizontalAdvance(label) + 8 > rect.width() * 1.5:
+                        continue
                 text_w = metrics.horizontalAdvance(label) + 8
                 text_h = metrics.height() + 2
                 tag = QRectF(rect.left() - 1, rect.top() - text_h, text_w, text_h)
@@ -307,21 +313,26 @@ class ImageCanvas(QWidget):
                 painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_labels(self, painter: QPainter) -> None:
-        """"Before" / "After" tags in the top corners of the halves being compared."""
-        if self._after is None:
+        """"Before" / "After" tags: in the top corners (split), over each half (side by side)."""
+        if self._after is None or self._before is None:
             return
         if self._holding_original:
-            tags = [("Original (Space)", Qt.AlignmentFlag.AlignLeft)]
-        elif self._mode in (ViewMode.SPLIT, ViewMode.SIDE_BY_SIDE):
-            tags = [("Before", Qt.AlignmentFlag.AlignLeft), ("After", Qt.AlignmentFlag.AlignRight)]
+            tags = [("Original (Space)", QPointF(8, 8), False)]
+        elif self._mode is ViewMode.SPLIT:
+            tags = [("Before", QPointF(8, 8), False), ("After", QPointF(self.width() - 8, 8), True)]
+        elif self._mode is ViewMode.SIDE_BY_SIDE:
+            def corner(image_x: float) -> QPointF:
+                p = self.image_to_widget(QPointF(image_x, 0))
+                return QPointF(max(8.0, p.x() + 8), max(8.0, p.y() + 8))
+
+            tags = [("Before", corner(0), False), ("After", corner(self._after_origin().x()), False)]
         else:
-            tags = [(self._mode.value.capitalize(), Qt.AlignmentFlag.AlignLeft)]
+            tags = [(self._mode.value.capitalize(), QPointF(8, 8), False)]
         painter.setFont(self.font())
         metrics = painter.fontMetrics()
-        for text, side in tags:
+        for text, at, right_aligned in tags:
             w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
-            x = 8 if side is Qt.AlignmentFlag.AlignLeft else self.width() - w - 8
-            box = QRectF(x, 8, w, h)
+            box = QRectF(at.x() - w if right_aligned else at.x(), at.y(), w, h)
             painter.fillRect(box, QColor(0, 0, 0, 150))
             painter.setPen(QColor(240, 240, 240))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

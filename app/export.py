@@ -1,34 +1,26 @@
-"""Choosing where exports go: save dialogs that remember their folder, and asking before
-anything existing is replaced. The writing itself happens in the render worker."""
+"""Exporting: the export actions and options, save dialogs that remember their folder, and
+asking before anything existing is replaced. The writing itself happens in the render worker.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from .settings_store import SettingsStore
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
 IMAGE_FILTERS = ";;".join(
-    (
-        "JPEG (*.jpg *.jpeg)",
-        "PNG (*.png)",
-        "TIFF (*.tif *.tiff)",
-        "WebP (*.webp)",
-        "HEIC (*.heic)",
-        "All files (*)",
-    )
+    ("JPEG (*.jpg *.jpeg)", "PNG (*.png)", "TIFF (*.tif *.tiff)", "WebP (*.webp)", "HEIC (*.heic)", "All files (*)")
 )
 JSON_FILTER = "JSON (*.json)"
 _FILTER_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WebP": ".webp", "HEIC": ".heic", "JSON": ".json"}
-
-
-def restored_name(source: Path, suffix: str) -> str:
-    return f"{source.stem}_restored{suffix}"
-
-
-def comparison_name(source: Path) -> str:
-    return f"{source.stem}_comparison.jpg"
 
 
 def faces_json_beside(image_path: Path) -> Path:
@@ -42,7 +34,7 @@ def ask_save_path(
     """A save dialog opening in the last export folder; the folder chosen is remembered.
 
     The dialog's own overwrite question is off: ``confirm_overwrite`` asks about every file an
-    export writes (image, comparison, report) in one question.
+    export writes (image and report) in one question.
     """
     folder = store.folder("export")
     start = str(Path(folder) / file_name) if folder else file_name
@@ -72,3 +64,116 @@ def confirm_overwrite(parent: QWidget, paths: list[Path]) -> bool | None:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+class Exporter(QObject):
+    """File > Export…, Export Comparison…, Export Faces JSON… and their options (remembered)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._store = window.store
+        self._tickets: set[int] = set()
+        self.export_action = self._action("&Export…", self.choose_export, "Ctrl+S", "Save the restored photo")
+        self.comparison_action = self._action(
+            "Export &Comparison…", self.choose_comparison, "Ctrl+Shift+S", "Save a before/after image"
+        )
+        self.faces_action = self._action("Export &Faces JSON…", self.choose_faces, None, "Save the faces and settings")
+        self.faces_json_option = self._option("Write Faces JSON With Exports", "export_faces_json", True)
+        self.split_option = self._option("Comparison Split at the Divider", "comparison_split", False)
+        self.labels_option = self._option("Label the Comparison (Before, After)", "comparison_labels", True)
+        signals = window.service.signals
+        signals.exported.connect(self._exported)
+        signals.failed.connect(self._failed)
+
+    def _action(self, text: str, slot: Any, shortcut: str | None, tip: str) -> QAction:
+        action = QAction(text, self._window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self._window.addAction(action)
+        return action
+
+    def _option(self, text: str, flag: str, default: bool) -> QAction:
+        action = QAction(text, self._window, checkable=True)
+        action.setChecked(self._store.flag(flag, default))
+        action.toggled.connect(lambda on: self._store.set_flag(flag, on))
+        return action
+
+    def owns(self, ticket: int) -> bool:
+        return ticket in self._tickets
+
+    # ---------------------------------------------------------------- asking where
+    def _source(self) -> Path | None:
+        win = self._window
+        if win.image is None or win.last_result is None:
+            win.statusBar().showMessage("Open a photo first", 5000)
+            return None
+        return win.image.path
+
+    def choose_export(self) -> None:
+        if (source := self._source()) is not None:
+            name = f"{source.stem}_restored{self._window.export_suffix}"
+            if (path := ask_save_path(self._window, self._store, "Export restored photo", name)) is not None:
+                self.export_image(path)
+
+    def choose_comparison(self) -> None:
+        if (source := self._source()) is not None:
+            name = f"{source.stem}_comparison.jpg"
+            if (path := ask_save_path(self._window, self._store, "Export before/after comparison", name)) is not None:
+                self.export_comparison(path)
+
+    def choose_faces(self) -> None:
+        if (source := self._source()) is not None:
+            name = f"{source.stem}_faces.json"
+            if (path := ask_save_path(self._window, self._store, "Export faces JSON", name, JSON_FILTER)) is not None:
+                self.export_faces(path)
+
+    # ---------------------------------------------------------------- exporting
+    def export_image(self, path: Path) -> int | None:
+        """The restored photo at output size (and the faces JSON beside it when that option is on)."""
+        report = faces_json_beside(path) if self.faces_json_option.isChecked() else None
+        return self._export(path, [path] + ([report] if report else []), report_path=report)
+
+    def export_comparison(self, path: Path) -> int | None:
+        return self._export(
+            None,
+            [path],
+            comparison_path=path,
+            comparison_mode="split" if self.split_option.isChecked() else "side_by_side",
+            comparison_split=self._window.canvas.split,
+            comparison_labels=self.labels_option.isChecked(),
+        )
+
+    def export_faces(self, path: Path) -> int | None:
+        return self._export(None, [path], report_path=path)
+
+    def _export(self, image_path: Path | None, targets: list[Path], **options: Any) -> int | None:
+        """Refuse the original, ask before replacing, then queue; returns the ticket, or None."""
+        win = self._window
+        if win.image is None:
+            return None
+        source = win.image.path.resolve()
+        if any(t.resolve() == source for t in targets):
+            win.show_error("Export refused", f"{win.image.path}: the original photo is never overwritten; choose another name")
+            return None
+        answer = confirm_overwrite(win, targets)
+        if answer is False:
+            win.statusBar().showMessage("Export cancelled: nothing was replaced", 5000)
+            return None
+        ticket = win.service.export(win.image, win.settings, image_path, overwrite=bool(answer), **options)
+        self._tickets.add(ticket)
+        win.statusBar().showMessage(f"Exporting {', '.join(t.name for t in targets)}…")
+        win.show_busy(True)
+        return ticket
+
+    def _exported(self, ticket: int, paths: list[Path]) -> None:
+        if ticket in self._tickets:
+            self._tickets.discard(ticket)
+            self._window.statusBar().showMessage("Saved " + ", ".join(str(p) for p in paths), 10000)
+
+    def _failed(self, ticket: int, stage: str, message: str) -> None:
+        if ticket in self._tickets:
+            self._tickets.discard(ticket)
+            self._window.show_error("Export failed", message)

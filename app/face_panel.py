@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -57,6 +59,10 @@ def _thumb_pair(original: Any, restored: Any) -> QIcon:
     painter.end()
     pixmap.setDevicePixelRatio(dpr)
     return QIcon(pixmap)
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 class ReferenceSlot(QFrame):
@@ -215,14 +221,22 @@ class FacePanel(QWidget):
         self.show_settings(settings)
 
     def set_renders(self, renders: Sequence[Any]) -> None:
-        """Thumbnails and resolved models from a ``RenderResult``'s ``faces``."""
+        """Thumbnails and resolved models from a ``RenderResult``'s ``faces``.
+
+        Icons are redrawn only for faces whose thumbnails changed: a strength or grain change
+        leaves them alone, so a crowd of hundreds of faces stays cheap to update.
+        """
+        previous = self._renders
         self._renders = {r.index: r for r in renders}
         blocked = self.list.blockSignals(True)
         for render in renders:
             item = self.list.item(render.index)
-            if item is not None:
+            if item is None:
+                continue
+            old = previous.get(render.index)
+            if old is None or not (_same(old.original_thumb, render.original_thumb) and _same(old.restored_thumb, render.restored_thumb)):
                 item.setIcon(_thumb_pair(render.original_thumb, render.restored_thumb))
-                item.setText(self._row_text(render.index))
+            item.setText(self._row_text(render.index))
         self.list.blockSignals(blocked)
         self._show_similarity()
 

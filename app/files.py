@@ -1,6 +1,6 @@
 """Which files are photos, and what a restored copy of one is called (no Qt here).
 
-The list of readable extensions is the core's (``restore_core.io.formats``), imported when
+The list of readable extensions is the core's (``restore_core.io``), imported when
 first needed so that starting the window does not pay for the image codecs.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def input_extensions() -> frozenset[str]:
-    from restore_core.io.formats import INPUT_EXTENSIONS
+    from restore_core.io import INPUT_EXTENSIONS
 
     return INPUT_EXTENSIONS
 
@@ -40,8 +40,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def output_suffix(source: Path) -> str:
-    """The restored copy's extension: the photo's own, or TIFF for formats no encoder writes."""
-    from restore_core.io.formats import RAW_EXTENSIONS
+    """The restored copy's extension: the photo's own when Facemend writes that format, else TIFF
+    (camera RAW, PSD, BMP...), which holds 8 and 16 bits, alpha and metadata."""
+    from restore_core.io import OUTPUT_EXTENSIONS
 
     suffix = source.suffix.lower()
-    return ".tif" if suffix in RAW_EXTENSIONS or suffix in (".psd", ".psb") else suffix or ".png"
+    return suffix if suffix in OUTPUT_EXTENSIONS else ".tif"

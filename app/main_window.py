@@ -48,7 +48,7 @@ from .batch_dialog import BatchDialog
 from .canvas import FaceBox, ImageCanvas, ViewMode, local_files
 from .controls import ControlsPanel
 from .face_panel import FacePanel
-from .files import expand_paths, output_suffix, photo_filter
+from .files import expand_paths, photo_filter
 from .history import SettingsHistory
 from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
 from .qimage import rgb8_to_qimage
@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self._image: ImageRef | None = None
         self._previous_image: ImageRef | None = None
         self._image_ids = 0
-        self._original_size: tuple[int, int] | None = None
+        self._export_suffix = ".png"
         #: face lists of the current photo by detection settings; ``_basis`` is the detection
         #: whose face list the indices in the current settings refer to
         self._face_lists: dict[DetectionSettings, tuple[DetectedFace, ...]] = {}
@@ -180,13 +180,16 @@ class MainWindow(QMainWindow):
         self.split_comparison_action = QAction("Comparison As Split at the Divider", self, checkable=True)
         self.split_comparison_action.setChecked(self.store.flag("comparison_split", False))
         self.split_comparison_action.toggled.connect(lambda on: self.store.set_flag("comparison_split", on))
+        self.comparison_labels_action = QAction("Label the Comparison (Before, After)", self, checkable=True)
+        self.comparison_labels_action.setChecked(self.store.flag("comparison_labels", True))
+        self.comparison_labels_action.toggled.connect(lambda on: self.store.set_flag("comparison_labels", on))
         self.batch_action = self._action("&Batch…", self.show_batch, ["Ctrl+B"], "Restore many photos")
         self.models_action = self._action("&Models…", self.show_models, [], "Download and manage model weights")
         quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit])
         file_menu = menu.addMenu("&File")
         for item in (self.open_action, self.recent_menu, self.paste_action, None, self.export_action,
                      self.export_comparison_action, self.export_faces_action, self.faces_json_action,
-                     self.split_comparison_action, None, self.batch_action, self.models_action, None, quit_action):
+                     self.split_comparison_action, self.comparison_labels_action, None, self.batch_action, self.models_action, None, quit_action):
             if item is None:
                 file_menu.addSeparator()
             elif isinstance(item, QMenu):
@@ -241,7 +244,7 @@ class MainWindow(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         toolbar.addActions([self.open_action, self.export_action, self.export_comparison_action])
         toolbar.addSeparator()
-        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addActions(self._toolbar_undo_redo())
         toolbar.addSeparator()
         toolbar.addActions(list(self.mode_actions.values()))
         toolbar.addSeparator()
@@ -249,6 +252,20 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addActions([self.batch_action, self.models_action])
         self._update_recent_menu()
+
+    def _toolbar_undo_redo(self) -> list[QAction]:
+        """Undo and redo with short fixed labels (the menu's say what they undo), so the toolbar
+        does not shift as the text changes; the tooltip names the step."""
+        stack = self.history.stack
+        undo = QAction("Undo", self, enabled=False)
+        redo = QAction("Redo", self, enabled=False)
+        undo.triggered.connect(stack.undo)
+        redo.triggered.connect(stack.redo)
+        stack.canUndoChanged.connect(undo.setEnabled)
+        stack.canRedoChanged.connect(redo.setEnabled)
+        stack.undoTextChanged.connect(lambda text: undo.setToolTip(f"Undo {text}"))
+        stack.redoTextChanged.connect(lambda text: redo.setToolTip(f"Redo {text}"))
+        return [undo, redo]
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -421,7 +438,7 @@ class MainWindow(QMainWindow):
             return
         path = opened.image.path
         height, width = opened.original_rgb8.shape[:2]
-        self._original_size = (width, height)
+        self._export_suffix = opened.default_suffix
         self.canvas.set_images(rgb8_to_qimage(opened.original_rgb8))
         self.canvas.setFocus()
         self.face_panel.set_faces((), self.settings)
@@ -508,6 +525,11 @@ class MainWindow(QMainWindow):
             self.set_reference(index, Path(path))
 
     # ================================================================ rendering
+    @property
+    def render_pending(self) -> bool:
+        """A settings change waits for the render throttle (it asks the worker within 40 ms)."""
+        return self._render_throttle.pending
+
     def _request_render(self) -> None:
         if self._image is not None:
             self.render_error = None
@@ -522,6 +544,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_after(rgb8_to_qimage(result.rgb8))
         self.face_panel.set_renders(result.faces)
         restored = sum(1 for f in result.faces if f.restored_thumb is not None)
+        if self.message_bar.is_error:
+            self.message_bar.hide()  # whatever failed before works again
         if result.preview:
             self.statusBar().showMessage(f"Preview of {restored} face{'s' if restored != 1 else ''}; rendering the exact faces…")
         else:
@@ -620,7 +644,7 @@ class MainWindow(QMainWindow):
         if not self._can_export():
             return
         assert self._image is not None
-        name = export.restored_name(self._image.path, output_suffix(self._image.path))
+        name = export.restored_name(self._image.path, self._export_suffix)
         path = export.ask_save_path(self, self.store, "Export restored photo", name)
         if path is not None:
             self.export_image(path)
@@ -650,7 +674,10 @@ class MainWindow(QMainWindow):
 
     def export_comparison(self, path: Path) -> int | None:
         mode = "split" if self.split_comparison_action.isChecked() else "side_by_side"
-        return self._export(None, [path], comparison_path=path, comparison_mode=mode, comparison_split=self.canvas.split)
+        return self._export(
+            None, [path], comparison_path=path, comparison_mode=mode, comparison_split=self.canvas.split,
+            comparison_labels=self.comparison_labels_action.isChecked(),
+        )
 
     def export_faces(self, path: Path) -> int | None:
         return self._export(None, [path], report_path=path)

@@ -103,6 +103,7 @@ class ModelsDialog(QDialog):
         self._queue: list[str] = []
         self._active: str | None = None  # model being downloaded
         self._refresh_pending = False  # statuses to re-read once the running task ends
+        self._statuses: dict[str, ModelStatus] = {}
 
         self.folder_label = QLabel(f"Models are stored in {models_dir()}")
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -178,6 +179,7 @@ class ModelsDialog(QDialog):
         self._start(BackgroundTask(lambda progress, cancel: statuses(), self), self._show_statuses)
 
     def _show_statuses(self, found: dict[str, ModelStatus]) -> None:
+        self._statuses = found
         for row, name in enumerate(self._names):
             self.table.item(row, len(self.COLUMNS) - 1).setText(STATUS_TEXT[found[name]])
         wanted = recommended_downloads()
@@ -204,7 +206,10 @@ class ModelsDialog(QDialog):
 
     def _update_buttons(self) -> None:
         busy = self._busy
-        self.download_button.setEnabled(not busy and self.selected_name() is not None)
+        name = self.selected_name()
+        self.download_button.setEnabled(
+            not busy and name is not None and self._statuses.get(name) is not ModelStatus.INSTALLED
+        )
         self.recommended_button.setEnabled(not busy and bool(recommended_downloads()))
         self.import_button.setEnabled(not busy)
         self.cancel_button.setEnabled(self._active is not None)

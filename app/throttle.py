@@ -29,6 +29,11 @@ class Throttle(QObject):
         self._callback()
         self._timer.start()
 
+    @property
+    def pending(self) -> bool:
+        """A call is waiting for the interval to end."""
+        return self._pending
+
     def flush(self) -> None:
         """Run a pending call now (before work that must see the latest settings)."""
         if self._pending:

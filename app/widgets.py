@@ -90,6 +90,7 @@ class MessageBar(QFrame):
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         self._layout.addWidget(close)
+        self.is_error = False
         self.hide()
 
     def show_message(self, text: str, *, error: bool = False, actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
@@ -102,6 +103,7 @@ class MessageBar(QFrame):
             self._layout.insertWidget(self._layout.count() - 1, button)
             self._buttons.append(button)
         self.label.setText(text)
+        self.is_error = error
         background = "#5c2b29" if error else "#2d4a63"
         self.setStyleSheet(f"#messageBar {{ background: {background}; }} #messageBar QLabel {{ color: #f2f2f2; }}")
         self.show()

@@ -55,9 +55,11 @@ class ExportRequest:
     ticket: int
     image: ImageRef
     settings: Settings
-    path: Path
+    path: Path | None  # the restored photo, or None when only a comparison or report is wanted
     comparison_path: Path | None = None
-    comparison_mode: str = "side_by_side"
+    comparison_mode: str = "side_by_side"  # or "split" at ``comparison_split`` of the width
+    comparison_split: float = 0.5
+    comparison_labels: bool = True
     report_path: Path | None = None
     overwrite: bool = False
 
@@ -81,6 +83,8 @@ class OpenedImage:
     image: ImageRef
     original_rgb8: np.ndarray
     notes: tuple[str, ...]
+    #: extension an export of it gets by default (its own when writable and able to hold it)
+    default_suffix: str
 
 
 @dataclass(frozen=True)
@@ -158,15 +162,18 @@ class RenderWorker(QObject):
         """Runs every waiting job, newest render last; then reports idle."""
         if self._engine is None:
             return
+        ran = False
         while (job := self._next_job()) is not None:
+            ran = True
             if isinstance(job, ExportRequest):
                 self._run_export(job)
             elif isinstance(job, BatchRequest):
                 self._run_batch(job)
             else:
                 self._run_render(job)
-        self._signals.idle.emit()
-        self._prefetch()
+        if ran:
+            self._signals.idle.emit()
+            self._prefetch()
 
     def _prefetch(self) -> None:
         """Idle time on a GPU: pre-render a few creativity levels of the faces shown, so the
@@ -226,9 +233,13 @@ class RenderWorker(QObject):
             return
         self._loaded = None
         self._detected = None
+        from restore_core.io import default_output_suffix
+
         loaded = self._engine.open(image.path)
         self._loaded = image.id
-        self._signals.opened.emit(OpenedImage(image, self._engine.original_rgb8(), tuple(loaded.notes)))
+        self._signals.opened.emit(
+            OpenedImage(image, self._engine.original_rgb8(), tuple(loaded.notes), default_output_suffix(loaded))
+        )
 
     def _ensure_faces(self, image: ImageRef, detection: DetectionSettings, ticket: int) -> None:
         assert self._engine is not None
@@ -271,25 +282,64 @@ class RenderWorker(QObject):
 
     def _run_export(self, job: ExportRequest) -> None:
         assert self._engine is not None
+        name = (job.path or job.comparison_path or job.report_path or job.image.path).name
         try:
             self._ensure_image(job.image)
             self._ensure_faces(job.image, job.settings.detection, job.ticket)
-            written = self._engine.export(
-                job.settings,
-                job.path,
-                overwrite=job.overwrite,
-                comparison_path=job.comparison_path,
-                comparison_mode=job.comparison_mode,
-                report_path=job.report_path,
-            )
-            self._signals.exported.emit(job.ticket, list(written))
+            self._signals.exported.emit(job.ticket, self._write_exports(job))
         except CancelledError:
             self._signals.cancelled.emit(job.ticket)
         except FacemendError as exc:
             self._signals.failed.emit(job.ticket, "export", str(exc))
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
-            self._signals.failed.emit(job.ticket, "export", f"{job.path.name}: unexpected error: {exc!r}")
+            self._signals.failed.emit(job.ticket, "export", f"{name}: unexpected error: {exc!r}")
+
+    def _write_exports(self, job: ExportRequest) -> list[Path]:
+        """The restored photo at output size, the comparison, the faces report: every target is
+        checked before any work, so a refused name costs nothing and leaves nothing half written.
+
+        Composed here from the core's public pieces because ``RenderEngine`` has no export of its
+        own yet; when it does, this becomes one call to it.
+        """
+        from restore_core.compose import comparison_image
+        from restore_core.engine import drive
+        from restore_core.io import LoadedImage, save_image
+        from restore_core.pipeline import Pipeline, Result, check_output_path, write_json
+
+        engine = self._engine
+        assert engine is not None
+        output = job.settings.output
+        targets = [p for p in (job.path, job.comparison_path, job.report_path) if p is not None]
+        for target in targets:
+            check_output_path(job.image.path, target, overwrite=job.overwrite)
+        restored = None
+        if job.path is not None or job.comparison_path is not None:
+            steps = engine.output_steps(job.settings, cancel=self._cancel)
+            restored = drive(steps, lambda e: self._signals.progress.emit(job.ticket, e))
+        written: list[Path] = []
+        if job.path is not None:
+            assert restored is not None
+            written.append(
+                save_image(restored, job.path, overwrite=job.overwrite, quality=output.jpeg_quality, lossless=output.webp_lossless)
+            )
+        if job.comparison_path is not None:
+            assert restored is not None
+            pixels = comparison_image(
+                engine.original_rgb8(),
+                restored.working_rgb8(),
+                mode=job.comparison_mode,
+                labels=job.comparison_labels,
+                split=job.comparison_split,
+            )
+            # both halves are 8-bit sRGB working copies: no profile needed
+            written.append(save_image(LoadedImage(pixels), job.comparison_path, overwrite=job.overwrite, quality=output.jpeg_quality))
+        if job.report_path is not None:
+            faces = tuple(Pipeline(job.settings, engine=engine).face_reports(engine.faces))
+            result = Result(input=job.image.path, output=job.path, image=restored or engine.image, faces=faces, device=str(engine.device))
+            report = {**result.to_json(), "settings": job.settings.to_json()}
+            written.append(write_json(job.report_path, report, overwrite=job.overwrite))
+        return written
 
     def _run_batch(self, job: BatchRequest) -> None:
         from restore_core.pipeline import Pipeline, drive
@@ -361,7 +411,7 @@ class RenderService(QObject):
         self._doorbell.ring.emit()
         return ticket
 
-    def export(self, image: ImageRef, settings: Settings, path: Path, **options: Any) -> int:
+    def export(self, image: ImageRef, settings: Settings, path: Path | None, **options: Any) -> int:
         ticket = self._next_ticket()
         with self._mailbox.lock:
             self._mailbox.exports.append(ExportRequest(ticket, image, settings, path, **options))

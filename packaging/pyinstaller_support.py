@@ -31,7 +31,8 @@ PUBLISHER = "The Facemend authors"
 # `_C_stable` and `image_stable`: libraries registered with torch.ops.load_library, found next
 # to torchvision/extension.py by extension suffix. pyinstaller-hooks-contrib still asks for the
 # old `torchvision._C` / `torchvision.image` modules, which no longer exist, so the new files are
-# never collected, torchvision swallows the ImportError, and the first nms call fails with
+# never collected: torchvision swallows the failed load, then `import torchvision` itself fails
+# in _meta_registrations (register_fake("torchvision::nms") runs unconditionally) with
 # "operator torchvision::nms does not exist".
 TORCHVISION_OP_LIBRARIES = ("_C_stable", "image_stable")
 

@@ -29,6 +29,7 @@ from .errors import CancelledError
 from .faces import DetectedFace
 from .io import LoadedImage, load_image
 from .params import DetectionSettings, FaceSettings, Settings
+from .reference import ReferenceCache, ReferenceFace, identity_available, match_face_color, pick_closest
 from .restore.precondition import preconditioning_for
 
 THUMB_SIZE = 96
@@ -79,7 +80,10 @@ class FaceRender:
     preview: bool  # shown at a nearby creativity while the exact face renders
     original_thumb: np.ndarray
     restored_thumb: np.ndarray | None
+    reference: str | None = None  # path of the paired reference photo
+    #: identity similarity restored vs reference (or vs original without one); None without ArcFace
     similarity: float | None = None
+    creativity: float | None = None  # the creativity rendered (the identity lock may choose it)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +101,8 @@ class _FaceOutput:
     rgb: np.ndarray  # 512 x 512 x 3 float32 0..1, colour matched, ready to paste
     model: str
     preview: bool
+    creativity: float
+    reference: ReferenceFace | None = None
 
 
 class _LRU(OrderedDict):
@@ -154,6 +160,11 @@ class RenderEngine:
         # CodeFormer encoder features: (generation, face, model, pre-conditioning) -> features (~48 MB each)
         self._features = _LRU(24)
         self._matched = _LRU(max_cached_faces)
+        self._references = ReferenceCache()
+        self._identity: Any = None
+        self._locked: dict[tuple[Any, ...], float] = {}  # identity lock: chosen creativity per face
+        #: the faces of the latest render, by face index (reports read model, creativity, reference)
+        self.last_outputs: dict[int, _FaceOutput] = {}
 
     # ----- image and faces -------------------------------------------------------------
     @property
@@ -335,38 +346,91 @@ class RenderEngine:
     def _selected(self, settings: Settings) -> list[int]:
         return [i for i in range(len(self._faces)) if settings.is_selected(i)]
 
+    @property
+    def reference_cache(self) -> ReferenceCache:
+        return self._references
+
+    def detector(self) -> Any:
+        """The detector in use (``auto`` until detection has chosen one)."""
+        return self._load_detector(self._detector_name or "auto")
+
+    def reference(self, face: FaceSettings) -> ReferenceFace | None:
+        """The reference photo's aligned face for ``face`` (cached), or None without one."""
+        if not face.reference:
+            return None
+        return self._references.get(face.reference, self.detector())
+
+    def identity(self) -> Any:
+        """The ArcFace identity model, or None when its weights are not installed."""
+        if self._identity is None and (self.allow_download or identity_available()):
+            from .reference import load_identity_model
+
+            self._identity = load_identity_model(self.device, allow_download=self.allow_download)
+        return self._identity
+
+    def _plan(self, settings: Settings, index: int) -> tuple[str, FaceSettings]:
+        face = settings.for_face(index)
+        return self.resolve_model(index, face), face
+
     def _face_outputs(
         self, settings: Settings, indices: list[int], *, allow_preview: bool, cancel: Event | None
     ) -> Steps[dict[int, _FaceOutput]]:
-        plans = [(i, self.resolve_model(i, settings.for_face(i)), settings.for_face(i)) for i in indices]
+        plans = []
+        for index in indices:
+            model, face = self._plan(settings, index)
+            reference = self.reference(face)  # a bad reference fails before any model runs
+            if face.identity_lock and reference is not None and not allow_preview:
+                face = yield from self._identity_lock(index, model, face, reference, cancel)
+            plans.append((index, model, face, reference))
         outputs: dict[int, _FaceOutput] = {}
         todo = []
-        for index, model, face in plans:
+        for index, model, face, reference in plans:
             key = self._output_key(index, model, face)
             if key in self._outputs:
                 continue
             near = self._nearest_output(key) if allow_preview else None
             if near is not None:
-                outputs[index] = self._finish_face(near, face, preview=True)
+                outputs[index] = self._finish_face(near, face, reference, preview=True)
             else:
                 todo.append((index, model, face))
         yield from self._restore_steps(todo, cancel)
-        for index, model, face in plans:
+        for index, model, face, reference in plans:
             if index not in outputs:
-                outputs[index] = self._finish_face(self._output_key(index, model, face), face, preview=False)
+                outputs[index] = self._finish_face(self._output_key(index, model, face), face, reference, preview=False)
+        self.last_outputs = outputs
         return outputs
 
-    def _finish_face(self, key: _OutputKey, face: FaceSettings, *, preview: bool) -> _FaceOutput:
-        """Colour match (cached): the cheap per-face step between the model and the paste."""
+    def _identity_lock(
+        self, index: int, model: str, face: FaceSettings, reference: ReferenceFace, cancel: Event | None
+    ) -> Steps[FaceSettings]:
+        """``face`` at the creativity (of PREFETCH_LEVELS) whose result is closest to the reference."""
+        identity = self.identity()
+        if identity is None:
+            return face
+        lock_key = (self._output_key(index, model, face)[:4], reference)
+        if lock_key not in self._locked:
+            candidates = [_replace_creativity(face, level) for level in PREFETCH_LEVELS]
+            yield from self._restore_steps([(index, model, c) for c in candidates], cancel)
+            restored = np.stack(
+                [self._finish_face(self._output_key(index, model, c), c, reference, preview=False).rgb for c in candidates]
+            )
+            best, _ = pick_closest(identity, restored, identity.embed(reference.rgb8))
+            self._locked[lock_key] = PREFETCH_LEVELS[best]
+        return _replace_creativity(face, self._locked[lock_key])
+
+    def _finish_face(
+        self, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
+    ) -> _FaceOutput:
+        """Colour match (cached): to the reference's face when paired, else to the original's."""
         raw = self._outputs.get_fresh(key)
         if not face.color_match:
-            return _FaceOutput(raw.astype(np.float32), key.model, preview)
-        matched_key = (key, face.reference)
+            return _FaceOutput(raw.astype(np.float32), key.model, preview, key.creativity, reference)
+        matched_key = (key, reference)
         matched = self._matched.get_fresh(matched_key)
         if matched is None:
-            matched = compose.match_color(raw.astype(np.float32), self.aligned(key.index).rgb, compose.skin_mask())
+            matched = match_face_color(raw.astype(np.float32), self.aligned(key.index).rgb, reference)
             self._matched.put(matched_key, matched)
-        return _FaceOutput(matched, key.model, preview)
+        return _FaceOutput(matched, key.model, preview, key.creativity, reference)
 
     # ----- rendering -------------------------------------------------------------------
     def render_steps(
@@ -478,6 +542,7 @@ class RenderEngine:
             restored = cv2.resize(
                 np.clip(output.rgb * 255 + 0.5, 0, 255).astype(np.uint8), (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA
             )
+        reference = output.reference if output else None
         return FaceRender(
             index=index,
             face=self._faces[index],
@@ -486,7 +551,30 @@ class RenderEngine:
             preview=output.preview if output else False,
             original_thumb=thumb,
             restored_thumb=restored,
+            reference=str(reference.path) if reference else None,
+            similarity=self._similarity(index, output),
+            creativity=output.creativity if output else None,
         )
+
+    def _similarity(self, index: int, output: _FaceOutput | None) -> float | None:
+        """Restored vs reference (or vs the original face) by ArcFace; embeddings are cached by content."""
+        if output is None or output.preview or self._identity is None and not identity_available():
+            return None
+        identity = self.identity()
+        target = output.reference.rgb8 if output.reference is not None else self.aligned(index).rgb8
+        restored = np.clip(output.rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+        a, b = identity.embed(np.stack([restored, target]))
+        return float(np.dot(a, b))
+
+    def identity_report(self, index: int) -> Any:
+        """Similarities of one face (original, restored, reference) after the latest render."""
+        from .reference import identity_report
+
+        rendered = self.last_outputs.get(index)
+        reference = rendered.reference if rendered else None
+        identity = self.identity() if identity_available() or self._identity is not None else None
+        restored = rendered.rgb if rendered else None
+        return identity_report(self.aligned(index).rgb8, restored, reference, identity)
 
     def _timed(self, stage: str, start: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start

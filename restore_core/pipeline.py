@@ -16,10 +16,14 @@ from threading import Event
 from typing import Any
 
 from .engine import ProgressEvent, RenderEngine, Steps, drive
-from .errors import OutputError
+import numpy as np
+
+from .errors import ModelError, OutputError
 from .faces import DetectedFace
 from .io import LoadedImage, atomic_write, default_output_suffix, save_image
+from .io.atomic import check_target
 from .params import Settings
+from .reference import DEFAULT_PAIRING_THRESHOLD, IdentityReport
 
 __all__ = ["FaceReport", "Pipeline", "ProgressEvent", "Result", "drive"]
 
@@ -32,7 +36,7 @@ class FaceReport:
     model: str | None
     strength: float
     creativity: float
-    reference: str | None = None
+    identity: IdentityReport | None = None  # reference and similarities
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,7 +46,7 @@ class FaceReport:
             "model": self.model,
             "strength": self.strength,
             "creativity": self.creativity,
-            "reference": self.reference,
+            **(self.identity.to_json() if self.identity else {"reference": None}),
         }
 
 
@@ -74,8 +78,22 @@ def write_json(path: Path, data: Any, *, overwrite: bool = True) -> Path:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, *, allow_download: bool = True, engine: RenderEngine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        allow_download: bool = True,
+        engine: RenderEngine | None = None,
+        report_identity: bool = False,
+        references_folder: Path | None = None,
+        pair_threshold: float = DEFAULT_PAIRING_THRESHOLD,
+    ) -> None:
         self.settings = settings
+        #: add identity similarities for every face (needs ArcFace), not only for paired ones
+        self.report_identity = report_identity
+        #: pair faces automatically with the photos in this folder (identity model needed)
+        self.references_folder = references_folder
+        self.pair_threshold = pair_threshold
         # One engine for a whole batch: models and the detector load once.
         self.engine = engine or RenderEngine(device=settings.device, allow_download=allow_download)
 
@@ -116,7 +134,11 @@ class Pipeline:
         if folder is not None:
             target = folder / f"{source.stem}{default_output_suffix(self.engine.image)}"
             check_output_path(source, target, overwrite=overwrite)
-        restored = yield from self.engine.output_steps(self.settings, cancel=cancel)
+        settings, notes = self.settings, self.engine.image.notes
+        if self.references_folder is not None:
+            settings, skipped = self.paired_settings(settings)
+            notes += tuple(f"reference skipped: {error}" for error in skipped)
+        restored = yield from self.engine.output_steps(settings, cancel=cancel)
         if target is not None:
             yield ProgressEvent("encode", 0, 1, f"writing {target.name}")
             start = time.perf_counter()
@@ -135,26 +157,55 @@ class Pipeline:
             input=source,
             output=target,
             image=restored,
-            faces=tuple(self.face_reports(faces)),
+            faces=tuple(self.face_reports(faces, settings)),
             timings=timings,
-            notes=self.engine.image.notes,
+            notes=notes,
             device=str(self.engine.device),
         )
 
-    def face_reports(self, faces: Sequence[DetectedFace]) -> list[FaceReport]:
+    def paired_settings(self, settings: Settings) -> tuple[Settings, tuple[Exception, ...]]:
+        """``settings`` with each selected face paired to its best reference photo in the folder.
+
+        Faces that already carry a reference keep it; needs the ArcFace identity model.
+        """
+        from .reference import pair_folder
+
+        identity = self.engine.identity()
+        if identity is None:
+            from .reference import identity_unavailable_message
+
+            raise ModelError(identity_unavailable_message())
+        indices = [i for i in range(len(self.engine.faces)) if settings.is_selected(i) and not settings.for_face(i).reference]
+        if not indices:
+            return settings, ()
+        embeddings = identity.embed(np.stack([self.engine.aligned(i).rgb8 for i in indices]))
+        pairing = pair_folder(
+            self.references_folder,
+            embeddings,
+            detector=self.engine.detector(),
+            identity=identity,
+            cache=self.engine.reference_cache,
+            threshold=self.pair_threshold,
+        )
+        for row, reference in pairing.references.items():
+            settings = settings.with_override(indices[row], reference=str(reference.path))
+        return settings, pairing.skipped
+
+    def face_reports(self, faces: Sequence[DetectedFace], run_settings: Settings | None = None) -> list[FaceReport]:
+        run_settings = run_settings or self.settings
         reports = []
         for index, face in enumerate(faces):
-            selected = self.settings.is_selected(index)
-            settings = self.settings.for_face(index)
+            settings = run_settings.for_face(index)
+            rendered = self.engine.last_outputs.get(index)
             reports.append(
                 FaceReport(
                     index=index,
                     face=face,
-                    selected=selected,
-                    model=self.engine.resolve_model(index, settings) if selected else None,
+                    selected=rendered is not None,
+                    model=rendered.model if rendered else None,
                     strength=settings.strength,
-                    creativity=settings.creativity,
-                    reference=settings.reference,
+                    creativity=rendered.creativity if rendered else settings.creativity,
+                    identity=self.engine.identity_report(index) if settings.reference or self.report_identity else None,
                 )
             )
         return reports
@@ -164,7 +215,4 @@ def check_output_path(source: Path, target: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, to write over the original or over an existing file."""
     if target.exists() and source.exists() and target.resolve() == source.resolve():
         raise OutputError(target, "is the input file; the original is never overwritten")
-    if target.exists() and not overwrite:
-        raise OutputError(target, "already exists (use --overwrite to replace it)")
-    if not target.parent.is_dir():
-        raise OutputError(target, f"folder {target.parent} does not exist")
+    check_target(target, overwrite=overwrite)

@@ -16,10 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "photos"
-
-# How EXIF orientation n is displayed (PIL.ImageOps.exif_transpose), and the inverse that
-# turns an upright picture into what a camera stores with that tag.
+# How EXIF orientation n is displayed, as PIL.ImageOps.exif_transpose does it: the independent reference.
 _DISPLAY = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -29,12 +26,11 @@ _DISPLAY = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_STORE = {**_DISPLAY, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
 
 
-def photo(name: str = "collage_two_faces.jpg", long_side: int | None = 240, folder: Path | None = None) -> np.ndarray:
+def photo(photos_dir: Path, name: str = "collage_two_faces.jpg", long_side: int | None = 240) -> np.ndarray:
     """An upright RGB uint8 test photo, optionally shrunk so its long side is ``long_side``."""
-    image = Image.open((folder or PHOTOS) / name).convert("RGB")
+    image = Image.open(photos_dir / name).convert("RGB")
     if long_side is not None:
         scale = long_side / max(image.size)
         image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
@@ -62,10 +58,18 @@ def alpha_ramp(height: int, width: int, dtype: type = np.uint8) -> np.ndarray:
 
 
 def store_oriented(upright: np.ndarray, orientation: int) -> np.ndarray:
-    """The pixels a camera stores for ``upright`` with EXIF ``orientation``."""
-    if orientation == 1:
-        return upright
-    return np.asarray(Image.fromarray(upright).transpose(_STORE[orientation]))
+    """The pixels a camera stores for ``upright`` with EXIF ``orientation`` (any dtype, with numpy)."""
+    stored = {
+        1: lambda a: a,
+        2: np.fliplr,
+        3: lambda a: np.rot90(a, 2),
+        4: np.flipud,
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, 1),  # shown turned a quarter clockwise, so stored a quarter the other way
+        7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+        8: lambda a: np.rot90(a, -1),
+    }[orientation](upright)
+    return np.ascontiguousarray(stored)
 
 
 def display_oriented(stored: np.ndarray, orientation: int) -> np.ndarray:
@@ -92,6 +96,19 @@ def exif_bytes(orientation: int = 1, *, thumbnail: bool = False, **tags: object)
     if thumbnail:
         data = _with_thumbnail(data)
     return data
+
+
+def exif_with_dangling_pointer() -> bytes:
+    """EXIF whose IFD0 points the EXIF sub-IFD far past its end, as damaged files do."""
+    data = bytearray(exif_bytes())
+    order = "<" if data[6:8] == b"II" else ">"
+    (ifd0,) = struct.unpack_from(order + "I", data, 6 + 4)
+    (count,) = struct.unpack_from(order + "H", data, 6 + ifd0)
+    for i in range(count):
+        entry = 6 + ifd0 + 2 + 12 * i
+        if struct.unpack_from(order + "H", data, entry)[0] == 0x8769:
+            struct.pack_into(order + "I", data, entry + 8, 10**8)
+    return bytes(data)
 
 
 def _with_thumbnail(exif: bytes) -> bytes:
@@ -126,6 +143,12 @@ def iptc_bytes(caption: str = "Grandma and the twins") -> bytes:
     """IPTC-IIM: record version and a caption (2:120)."""
     text = caption.encode()
     return b"\x1c\x02\x00\x00\x02\x00\x04" + b"\x1c\x02\x78" + struct.pack(">H", len(text)) + text
+
+
+def jpeg_app13(iptc: bytes) -> bytes:
+    """A JPEG APP13 segment: Photoshop image resource 0x0404 holding IPTC-IIM."""
+    body = b"Photoshop 3.0\0" + b"8BIM\x04\x04\0\0" + struct.pack(">I", len(iptc)) + iptc + b"\0" * (len(iptc) % 2)
+    return b"\xff\xed" + struct.pack(">H", len(body) + 2) + body
 
 
 # ---------------------------------------------------------------- ICC profiles
@@ -188,10 +211,16 @@ def grey_gamma_profile(gamma: float = 1.8) -> bytes:
     return icc_profile(b"GRAY", {b"kTRC": _gamma_tag(gamma)})
 
 
-def srgb_profile() -> bytes:
+def srgb_profile_from_lcms() -> bytes:
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def is_srgb(profile: bytes | None) -> bool:
+    from PIL import ImageCms
+
+    return profile is not None and "sRGB" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(profile)))
 
 
 # ---------------------------------------------------------------- writers
@@ -228,7 +257,7 @@ def write_png_16bit(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = N
 
 def write_tiff(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, orientation: int = 1,
                icc: bytes | None = None, compression: str | None = "zlib", planar: bool = False,
-               pages: int = 1, exif_orientation_tag: bool = True) -> Path:
+               pages: int = 1, xmp: bytes | None = None, iptc: bytes | None = None) -> Path:
     """tifffile TIFF (8/16-bit, float, grey or RGB, alpha, planar, multi-page) with an orientation tag."""
     import tifffile
 
@@ -239,7 +268,11 @@ def write_tiff(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = None, 
     if planar and data.ndim == 3:
         data = np.moveaxis(data, -1, 0)
     colour = pixels.ndim == 3 and pixels.shape[2] == 3
-    extratags = [(274, "H", 1, orientation, True)] if exif_orientation_tag else []
+    extratags = [(274, "H", 1, orientation, True)]
+    if xmp:
+        extratags.append((700, "B", len(xmp), xmp, True))
+    if iptc:
+        extratags.append((33723, 7, len(iptc), iptc, True))
     with tifffile.TiffWriter(path) as tif:
         for page in range(pages):
             tif.write(
@@ -361,9 +394,17 @@ class Sample:
     pixels: np.ndarray
     alpha: np.ndarray | None
     #: None: bit-identical; else the largest mean absolute error allowed (lossy or developed),
-    #: relative to the value for float data
+    #: relative to the brightest channel of each pixel for float data
     tolerance: float | None = None
     format: str = ""
+
+
+SAMPLE_NAMES = (
+    "jpeg", "jpeg_grey", "png", "png_alpha", "png_grey", "png_grey_alpha", "png16", "png16_alpha", "png16_grey",
+    "png_palette", "tiff", "tiff16", "tiff16_alpha", "tiff16_grey", "tiff16_planar", "tiff_float", "tiff_pages",
+    "tiff16_lzw", "tiff_lzw_alpha", "tiff_cmyk", "webp", "webp_lossy", "bmp", "tga", "gif", "heic", "avif", "dng",
+    "psd", "psd16", "psd16_grey", "exr", "exr_half_grey", "radiance",
+)
 
 
 def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
@@ -379,7 +420,8 @@ def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
         out[name] = Sample(path, pixels, alpha, tolerance, fmt)
 
     add("jpeg", write_pillow(folder / "photo.jpg", rgb, quality=95, icc_profile=adobe_rgb_profile(),
-                             exif=exif_bytes(thumbnail=True), xmp=XMP), rgb, tolerance=3.0, fmt="JPEG")
+                             exif=exif_bytes(thumbnail=True), xmp=XMP, extra=jpeg_app13(iptc_bytes())),
+        rgb, tolerance=3.0, fmt="JPEG")
     add("jpeg_grey", write_pillow(folder / "grey.jpg", g, quality=95), g, tolerance=3.0, fmt="JPEG")
     add("png", write_pillow(folder / "photo.png", rgb, exif=exif_bytes(), icc_profile=adobe_rgb_profile()), rgb, fmt="PNG")
     add("png_alpha", write_pillow(folder / "alpha.png", rgb, a8), rgb, a8, fmt="PNG")
@@ -391,7 +433,7 @@ def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
     palette = Image.fromarray(rgb).quantize(64)
     palette.save(folder / "palette.png")
     add("png_palette", folder / "palette.png", np.asarray(palette.convert("RGB")), fmt="PNG")
-    add("tiff", write_tiff(folder / "photo.tif", rgb, icc=adobe_rgb_profile()), rgb, fmt="TIFF")
+    add("tiff", write_tiff(folder / "photo.tif", rgb, icc=adobe_rgb_profile(), xmp=XMP, iptc=iptc_bytes()), rgb, fmt="TIFF")
     add("tiff16", write_tiff(folder / "deep.tif", rgb16), rgb16, fmt="TIFF")
     add("tiff16_alpha", write_tiff(folder / "deep_alpha.tif", rgb16, a16), rgb16, a16, fmt="TIFF")
     add("tiff16_grey", write_tiff(folder / "deep_grey.tif", g16, icc=grey_gamma_profile()), g16, fmt="TIFF")

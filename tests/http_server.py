@@ -99,7 +99,7 @@ class FileServer:
 
 def _handler_for(server: FileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:  # http.server's naming
             server._respond(self)
 
         def log_message(self, format: str, *args: object) -> None:

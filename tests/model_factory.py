@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from spandrel.architectures.GFPGAN import GFPGAN
 
 SEED = 1234
 GFPGAN_IMAGE_SPREAD = 0.5
@@ -99,7 +104,7 @@ def write_random_arcface(path: Path, seed: int = SEED) -> Path:
     return _save(model.state_dict(), path)
 
 
-def _calibrate_gfpgan(model: nn.Module) -> None:
+def _calibrate_gfpgan(model: GFPGAN) -> None:
     """Make a random GFPGAN's output depend on its input, in a trained model's range.
 
     With default init the features of its seven-level U-Net fade to almost nothing, so every
@@ -129,7 +134,7 @@ def _calibrate_gfpgan(model: nn.Module) -> None:
         decoder.to_rgbs[-1].bias.sub_(image.mean(dim=(0, 2, 3)).view(1, 3, 1, 1) * factor)
 
 
-def _to_unit_spread(layer: nn.Module, _inputs: object, output: torch.Tensor) -> torch.Tensor:
+def _to_unit_spread(layer: nn.Conv2d | nn.Linear, _inputs: object, output: torch.Tensor) -> torch.Tensor:
     """Forward hook: rescale the layer's weights so this output has std 1, and pass it on so."""
     spread = output.std()
     layer.weight.mul_(1 / spread)
@@ -155,18 +160,15 @@ def _basicsr_rrdb_key(key: str, num_blocks: int) -> str:
     return f"{names[layer]}.{kind}"
 
 
-class _seeded:
-    """Seed torch's CPU generator for a block and restore the caller's generator state after."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-
-    def __enter__(self) -> None:
-        self._state = torch.random.get_rng_state()
-        torch.manual_seed(self.seed)
-
-    def __exit__(self, *exc: object) -> None:
-        torch.random.set_rng_state(self._state)
+@contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed torch's CPU generator for a block and give the caller's generator state back after."""
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.random.set_rng_state(state)
 
 
 def _save(obj: object, path: Path) -> Path:
@@ -182,12 +184,12 @@ def random_weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def random_gfpgan(random_weights_dir: Path) -> Iterator[Path]:
+def random_gfpgan(random_weights_dir: Path) -> Path:
     """A random GFPGANv1.4.pth (about 350 MB), written once per test session."""
-    yield write_random_gfpgan(random_weights_dir / "GFPGANv1.4.pth")
+    return write_random_gfpgan(random_weights_dir / "GFPGANv1.4.pth")
 
 
 @pytest.fixture(scope="session")
-def random_codeformer(random_weights_dir: Path) -> Iterator[Path]:
+def random_codeformer(random_weights_dir: Path) -> Path:
     """A random codeformer.pth (about 375 MB), written once per test session."""
-    yield write_random_codeformer(random_weights_dir / "codeformer.pth")
+    return write_random_codeformer(random_weights_dir / "codeformer.pth")

@@ -19,7 +19,8 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def _similarity(angle_deg: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
     a = np.deg2rad(angle_deg)
-    return np.array([[scale * np.cos(a), -scale * np.sin(a), shift[0]], [scale * np.sin(a), scale * np.cos(a), shift[1]]])
+    c, s = scale * np.cos(a), scale * np.sin(a)
+    return np.array([[c, -s, shift[0]], [s, c, shift[1]]])
 
 
 def _similar_landmarks(angle_deg: float, face_scale: float, shift: tuple[float, float]) -> np.ndarray:

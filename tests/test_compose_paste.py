@@ -248,3 +248,25 @@ def test_rejects_mismatched_inputs(faces) -> None:
     with pytest.raises(ValueError, match="canvas"):
         grey = canvas[..., 0]
         paste_face(grey, restored, warp, source_face=source, original=grey, strength=1.0, to_native=lambda rgb: rgb)
+
+
+@pytest.mark.parametrize("size", [24.0, 60.0, 200.0, 600.0])
+def test_the_change_lands_where_the_warp_maps_it(size) -> None:
+    """A blob drawn at an aligned position appears at that position's image coordinates.
+
+    Small faces are pre-shrunk before the warp; a half-pixel slip there would show here.
+    """
+    u, v = 300.0, 280.0
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    blob = np.exp(-((xx - u) ** 2 + (yy - v) ** 2) / (2 * 24.0**2))[..., None].repeat(3, axis=2)
+    source = np.full((512, 512, 3), 0.2, dtype=np.float32)
+    side = int(size * 2.5)
+    original = np.full((side, side, 3), 0.2, dtype=np.float32)
+    canvas = original.copy()
+    warp = face_warp(side / 2 + 0.3, side / 2 - 0.2, size, angle_deg=15)
+    paste(canvas, source + 0.5 * blob, warp, source, original)
+    change = canvas[..., 0] - original[..., 0]
+    ys, xs = np.mgrid[0:side, 0:side]
+    centre = np.array([(change * xs).sum(), (change * ys).sum()]) / change.sum()
+    expected = warp.inverse @ (u, v, 1.0)
+    assert np.abs(centre - expected).max() < 0.02, (centre, expected)

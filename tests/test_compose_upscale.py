@@ -54,6 +54,11 @@ def test_lanczos_does_not_wrap_around_at_hard_edges(dtype) -> None:
     assert np.abs(out[..., 0].astype(np.float64) - np.clip(big, 0, top)).max() <= 1
 
 
+def test_a_smaller_output_is_area_averaged(photo) -> None:
+    out = upscale_image(photo, 70, 50)
+    assert np.array_equal(out, cv2.resize(photo, (70, 50), interpolation=cv2.INTER_AREA))
+
+
 def test_float_keeps_highlights_but_not_negative_values() -> None:
     image = np.zeros((20, 20, 3), dtype=np.float32)
     image[8:12, 8:12] = 4.0  # an HDR highlight, with Lanczos undershoot around it

@@ -133,7 +133,8 @@ def test_photo_upscaled_3x_gives_the_same_faces_at_3x_coordinates(detector, dete
 
 
 def test_blank_images_give_no_faces(detector) -> None:
-    for rgb in (np.zeros((480, 640, 3), np.uint8), np.full((2000, 3000, 3), 128, np.uint8)):
+    blanks = (np.zeros((480, 640, 3), np.uint8), np.full((1500, 2000, 3), 128, np.uint8), np.zeros((1, 1, 3), np.uint8))
+    for rgb in blanks:
         assert detector.detect(rgb, DetectionSettings(sensitivity=1.0)) == []
 
 
@@ -314,9 +315,32 @@ def test_auto_uses_the_installed_detector_from_the_models_folder(models_dir: Pat
     assert loaded.weights == models_dir / "detection_mobilenet0.25_Final.pth"
 
 
+def test_auto_prefers_resnet50_when_both_are_installed(models_dir: Path) -> None:
+    resnet = models_dir / "detection_Resnet50_Final.pth"
+    resnet.write_bytes(b"placeholder")
+    assert retinaface.resolve_weights("auto", allow_download=False) == ("retinaface_resnet50", resnet)
+
+
 def test_a_missing_detector_without_download_is_a_model_error(models_dir: Path) -> None:
     with pytest.raises(ModelError, match="detection_Resnet50_Final.pth"):
         load_detector("retinaface_resnet50", torch.device("cpu"), allow_download=False)
+    # With nothing installed, auto means ResNet-50.
+    (models_dir / "detection_mobilenet0.25_Final.pth").unlink()
+    with pytest.raises(ModelError, match="detection_Resnet50_Final.pth"):
+        load_detector("auto", torch.device("cpu"), allow_download=False)
+
+
+def test_fused_network_gives_facexlib_outputs(detector, detector_weights: Path, photo) -> None:
+    from facexlib.detection.retinaface import RetinaFace
+
+    reference = RetinaFace(network_name="mobile0.25", half=False, device=torch.device("cpu"))
+    reference.load_state_dict(retinaface.load_state(detector_weights))
+    reference.eval()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in detector.net.modules())
+    x = retinaface.to_network_input(photo("collage_two_faces.jpg")[None], torch.device("cpu"))
+    with torch.inference_mode():
+        for ours, theirs in zip(detector.net(x), reference(x.contiguous())):
+            torch.testing.assert_close(ours, theirs, atol=2e-3, rtol=1e-3)
 
 
 # --- the multi-scale plan ------------------------------------------------------------
@@ -329,7 +353,8 @@ def test_anchors_match_facexlib_prior_box() -> None:
     for height, width in ((75, 100), (131, 67)):
         theirs = PriorBox(generate_config("mobile0.25"), image_size=(height, width)).forward()
         ours = retinaface._anchors(height, width, torch.device("cpu"))
-        np.testing.assert_allclose(ours.numpy(), (theirs * torch.tensor([width, height, width, height])).numpy(), atol=1e-4)
+        in_pixels = theirs * torch.tensor([width, height, width, height])
+        np.testing.assert_allclose(ours.numpy(), in_pixels.numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize("size", [(640, 480), (900, 700), (1600, 898), (1297, 1920), (6000, 4000), (12000, 3000)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from model_factory import write_random_arcface, write_random_codeformer, write_random_gfpgan, write_random_realesrgan
+from model_factory import write_random_arcface, write_random_realesrgan
 from safetensors.torch import save_file
 
 from restore_core.errors import ModelError, SettingsError
@@ -27,7 +27,9 @@ CPU = torch.device("cpu")
 
 @pytest.fixture(scope="module")
 def random_realesrgan(random_weights_dir: Path) -> dict[int, Path]:
-    return {scale: write_random_realesrgan(random_weights_dir / f"RealESRGAN_x{scale}plus.pth", scale) for scale in (2, 4)}
+    return {
+        scale: write_random_realesrgan(random_weights_dir / f"RealESRGAN_x{scale}plus.pth", scale) for scale in (2, 4)
+    }
 
 
 # ----- load_state_dict: what is refused -------------------------------------------------------
@@ -160,7 +162,9 @@ def test_random_realesrgan_loads_as_upscaler(random_realesrgan: dict[int, Path],
     assert out.shape == (1, 3, 16 * scale, 20 * scale)
 
 
-def test_wrong_purpose_is_refused_naming_the_architecture(random_realesrgan: dict[int, Path], random_gfpgan: Path) -> None:
+def test_wrong_purpose_is_refused_naming_the_architecture(
+    random_realesrgan: dict[int, Path], random_gfpgan: Path
+) -> None:
     with pytest.raises(ModelError, match="is a ESRGAN model, not a face restoration model"):
         load_face_model(random_realesrgan[4], CPU)
     with pytest.raises(ModelError, match="is a GFPGAN model, not a super-resolution"):
@@ -173,8 +177,13 @@ def test_unknown_architecture_and_damaged_known_one(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not a model architecture Facemend knows"):
         load_face_model(unknown, CPU)
     damaged = tmp_path / "damaged.pth"  # the keys spandrel detects CodeFormer by, nothing else
-    keys = ["position_emb", "idx_pred_layer.1.weight", "quantize.embedding.weight",
-            "ft_layers.0.self_attn.in_proj_weight", "encoder.blocks.0.weight"]
+    keys = [
+        "position_emb",
+        "idx_pred_layer.1.weight",
+        "quantize.embedding.weight",
+        "ft_layers.0.self_attn.in_proj_weight",
+        "encoder.blocks.0.weight",
+    ]
     torch.save({k: torch.zeros(4, 4) for k in keys}, damaged)
     with pytest.raises(ModelError, match="looks like a CodeFormer model but cannot be loaded"):
         load_face_model(damaged, CPU)
@@ -251,7 +260,9 @@ def test_device_choice_on_a_cpu_only_machine(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     assert select_device("auto") == CPU and select_device("cpu") == CPU
     for missing in ("cuda", "mps"):
-        with pytest.raises(ModelError, match=rf"device '{missing}' is not available on this machine; available: auto, cpu$"):
+        with pytest.raises(
+            ModelError, match=rf"device '{missing}' is not available on this machine; available: auto, cpu$"
+        ):
             select_device(missing)
     with pytest.raises(SettingsError, match="device must be one of auto, cpu, cuda, mps"):
         select_device("tpu")

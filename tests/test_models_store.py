@@ -37,10 +37,20 @@ BODY_SHA = hashlib.sha256(BODY).hexdigest()
 PATH = "/example/weights/releases/download/v1/tiny.pth"
 
 
-def _spec(name: str = "tiny", *, sha256: str = BODY_SHA, size: int | None = len(BODY), notice: str | None = None) -> ModelSpec:
+def _spec(
+    name: str = "tiny", *, sha256: str = BODY_SHA, size: int | None = len(BODY), notice: str | None = None
+) -> ModelSpec:
     return ModelSpec(
-        name=name, kind="face", filename=f"{name}.pth", repo="example/weights", tag="v1", sha256=sha256,
-        size=size, licence="MIT", title=f"Tiny test model {name}", licence_notice=notice,
+        name=name,
+        kind="face",
+        filename=f"{name}.pth",
+        repo="example/weights",
+        tag="v1",
+        sha256=sha256,
+        size=size,
+        licence="MIT",
+        title=f"Tiny test model {name}",
+        licence_notice=notice,
     )
 
 
@@ -58,7 +68,9 @@ def server(file_server: FileServer, monkeypatch: pytest.MonkeyPatch) -> FileServ
 
 
 # ----- folder and status ----------------------------------------------------------------------
-def test_models_folder_is_the_env_override_or_the_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_folder_is_the_env_override_or_the_user_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FACEMEND_MODELS", str(tmp_path / "mine"))
     assert models_dir() == tmp_path / "mine"
     monkeypatch.delenv("FACEMEND_MODELS")
@@ -87,7 +99,9 @@ def test_shared_detector_copy_is_found_but_unverified(models_dir: Path) -> None:
     assert list(found) == list(MODELS)
 
 
-def test_hash_cache_is_used_until_size_or_mtime_change(tiny: ModelSpec, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hash_cache_is_used_until_size_or_mtime_change(
+    tiny: ModelSpec, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = models_dir / "tiny.pth"
     target.write_bytes(BODY)
     assert status("tiny") is ModelStatus.INSTALLED
@@ -96,7 +110,12 @@ def test_hash_cache_is_used_until_size_or_mtime_change(tiny: ModelSpec, models_d
 
     hashed: list[Path] = []
     real_sha256 = store_module.file_sha256
-    monkeypatch.setattr(store_module, "file_sha256", lambda p: hashed.append(p) or real_sha256(p))
+
+    def counting_sha256(path: Path) -> str:
+        hashed.append(path)
+        return real_sha256(path)
+
+    monkeypatch.setattr(store_module, "file_sha256", counting_sha256)
     assert status("tiny") is ModelStatus.INSTALLED
     assert hashed == []  # answered from the cache
     st = target.stat()
@@ -186,7 +205,9 @@ def test_server_ignoring_range_restarts_cleanly(tiny: ModelSpec, models_dir: Pat
     assert [r.range for r in server.requests] == ["bytes=500000-"]
 
 
-def test_range_beyond_the_end_starts_over(models_dir: Path, server: FileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_range_beyond_the_end_starts_over(
+    models_dir: Path, server: FileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = _spec(size=None)  # size unknown: a long stale .part cannot be told apart before asking
     monkeypatch.setitem(MODELS, model.name, model)
     (models_dir / "tiny.pth.part").write_bytes(b"\x00" * (len(BODY) + 10))
@@ -195,7 +216,9 @@ def test_range_beyond_the_end_starts_over(models_dir: Path, server: FileServer, 
     assert [r.range for r in server.requests] == [f"bytes={len(BODY) + 10}-", None]
 
 
-def test_a_complete_part_is_checked_without_downloading_again(tiny: ModelSpec, models_dir: Path, server: FileServer) -> None:
+def test_a_complete_part_is_checked_without_downloading_again(
+    tiny: ModelSpec, models_dir: Path, server: FileServer
+) -> None:
     (models_dir / "tiny.pth.part").write_bytes(BODY)
     assert download("tiny").read_bytes() == BODY
     assert server.requests == []
@@ -225,7 +248,7 @@ def test_licensed_model_needs_acceptance_before_any_request(
     model = _spec(notice="Non-commercial use only.")
     monkeypatch.setitem(MODELS, model.name, model)
     server.serve(PATH, BODY)
-    with pytest.raises(ModelError, match="Non-commercial use only.*--accept-licence"):
+    with pytest.raises(ModelError, match=r"Non-commercial use only\..*--accept-licence"):
         download("tiny")
     assert server.requests == []
     assert download("tiny", accept_licence=True).read_bytes() == BODY
@@ -250,9 +273,10 @@ def test_missing_model_message_says_what_where_and_how(models_dir: Path, server:
         require("gfpgan", allow_download=False)
     message = str(caught.value)
     assert "\n" not in message
-    for part in (gfpgan.filename, str(models_dir), server.url + "/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.4.pth",
-                 gfpgan.sha256, "facemend-cli models import FILE", "downloads are turned off"):
+    url = server.url + "/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.4.pth"
+    for part in (gfpgan.filename, str(models_dir), url, gfpgan.sha256, "facemend-cli models import FILE"):
         assert part in message
+    assert "downloads are turned off" in message
 
     with pytest.raises(ModelError) as caught:
         require("gfpgan")  # the server has no such file
@@ -315,25 +339,32 @@ def test_cli_list_shows_every_model(models_dir: Path, capsys: pytest.CaptureFixt
     assert "missing" in gfpgan and "348.6 MB" in gfpgan
 
 
-def test_cli_download_asks_for_the_licence(models_dir: Path, server: FileServer, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_download_asks_for_the_licence(
+    models_dir: Path, server: FileServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = _spec(notice="Non-commercial use only.")
     monkeypatch.setitem(MODELS, model.name, model)
     server.serve(PATH, BODY)
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(ModelError, match=r"Non-commercial use only\. .*--accept-licence"):
+        _run("download", "tiny")
+    assert server.requests == []
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
     with pytest.raises(ModelError, match="--accept-licence"):
         _run("download", "tiny")
     assert "Non-commercial use only." in capsys.readouterr().out
     assert server.requests == []
 
-    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt: "yes")
     assert _run("download", "tiny") == 0
     assert status("tiny") is ModelStatus.INSTALLED
 
 
-def test_cli_download_with_accept_licence(models_dir: Path, server: FileServer, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_download_with_accept_licence(
+    models_dir: Path, server: FileServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = _spec(notice="Non-commercial use only.")
     monkeypatch.setitem(MODELS, model.name, model)
     server.serve(PATH, BODY)
@@ -342,7 +373,9 @@ def test_cli_download_with_accept_licence(models_dir: Path, server: FileServer, 
     assert "installed" in capsys.readouterr().out
 
 
-def test_cli_import_and_verify(tiny: ModelSpec, models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_import_and_verify(
+    tiny: ModelSpec, models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "weights.bin"
     source.write_bytes(b"not the published bytes")
     assert _run("import", str(source), "--name", "tiny") == 0

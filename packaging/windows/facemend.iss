@@ -44,9 +44,8 @@ Compression=lzma2/max
 SolidCompression=yes
 LZMAUseSeparateProcess=yes
 #ifdef LargeBuild
-; Compressed data over 4.2 GB must go into Setup-*.bin slices beside Setup.exe.
+; Compressed data over 4.2 GB must go into Setup-*.bin slices (2.1 GB each) beside Setup.exe.
 DiskSpanning=yes
-DiskSliceSize=max
 #endif
 
 [Tasks]

@@ -9,7 +9,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..models import MODELS, ModelSpec, ModelStatus, download, find, import_file, models_dir, spec, status, statuses, verify
+from ..models import (
+    MODELS,
+    ModelSpec,
+    ModelStatus,
+    download,
+    find,
+    import_file,
+    models_dir,
+    spec,
+    status,
+    statuses,
+    verify,
+)
 
 STATUS_NOTES = {
     ModelStatus.INSTALLED: "",
@@ -32,7 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     imports = actions.add_parser("import", help="copy a weights file you have into the models folder")
     imports.add_argument("file", type=Path, metavar="FILE")
-    imports.add_argument("--name", choices=list(MODELS), metavar="NAME", help="which model it is (default: by file name or hash)")
+    imports.add_argument(
+        "--name", choices=list(MODELS), metavar="NAME", help="which model it is (default: by file name or hash)"
+    )
     imports.set_defaults(run=run_import)
 
     check = actions.add_parser("verify", help="re-hash every model file present and report its status")
@@ -46,7 +60,7 @@ def run_list(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     print(f"models folder: {models_dir()}")
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
     return 0
 
 
@@ -56,9 +70,10 @@ def run_download(args: argparse.Namespace) -> int:
         print(f"{model.name}: {model.filename} is already installed in {models_dir()}")
         return 0
     accepted = args.accept_licence
-    if model.licence_notice and not accepted:
+    if model.licence_notice and not accepted and sys.stdin.isatty():
         print(f"{model.title} ({model.licence}): {model.licence_notice}")
-        accepted = sys.stdin.isatty() and _ask_yes(f"Accept the terms and download {model.filename}? [y/N] ")
+        accepted = _ask_yes(f"Accept the terms and download {model.filename}? [y/N] ")
+    # Not accepted: download() refuses with the notice and how to accept it.
     with _ByteProgress(model) as progress:
         path = download(model, progress=progress, accept_licence=accepted)
     print(f"{model.name}: installed {path}")
@@ -67,7 +82,8 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     imported = import_file(args.file, name=args.name)
-    print(f"{imported.spec.name}: imported {args.file} as {imported.path}: {imported.status.value}{STATUS_NOTES[imported.status]}")
+    note = STATUS_NOTES[imported.status]
+    print(f"{imported.spec.name}: imported {args.file} as {imported.path}: {imported.status.value}{note}")
     return 0
 
 
@@ -98,8 +114,14 @@ class _ByteProgress:
 
     def __init__(self, model: ModelSpec) -> None:
         self.bar = tqdm(
-            total=model.size, desc=model.filename, unit="B", unit_scale=True, unit_divisor=1000,
-            file=sys.stderr, disable=None, leave=False,
+            total=model.size,
+            desc=model.filename,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1000,
+            file=sys.stderr,
+            disable=None,
+            leave=False,
         )
 
     def __enter__(self) -> Callable[[int, int], None]:

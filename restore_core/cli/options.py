@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from ..errors import SettingsError
@@ -23,6 +24,7 @@ _FLAGS: dict[str, tuple[str, str]] = {
     "blur_sigma": ("face", "blur_sigma"),
     "noise_seed": ("face", "noise_seed"),
     "color_match": ("face", "color_match"),
+    "identity_lock": ("face", "identity_lock"),
     "grain": ("grain", "model"),
     "grain_density": ("grain", "density"),
     "grain_size": ("grain", "size"),
@@ -59,6 +61,14 @@ def add_restore_flags(parser: argparse.ArgumentParser) -> None:
     face.add_argument("--noise-seed", type=int, metavar="N", help="pre-conditioning noise seed 1..2000")
     face.add_argument("--no-color-match", dest="color_match", action="store_false", default=None,
                       help="keep the model's colours instead of matching the original face's")
+    face.add_argument("--reference", action="append", metavar="I=PATH",
+                      help="pair face I with a sharper photo of the same person (repeatable)")
+    face.add_argument("--references", type=Path, metavar="FOLDER",
+                      help="pair faces automatically with the photos in FOLDER (needs the arcface model)")
+    face.add_argument("--pair-threshold", type=float, metavar="S", help="identity similarity needed to pair (default 0.3)")
+    face.add_argument("--identity-lock", action="store_true", default=None,
+                      help="with a reference: keep the creativity whose face is closest to it (needs arcface)")
+    face.add_argument("--identity", action="store_true", help="report identity similarities for every face (needs arcface)")
     grain = parser.add_argument_group("film grain")
     grain.add_argument("--grain", choices=("silver", "gaussian", "grey"), help="add film grain of this kind")
     grain.add_argument("--grain-density", type=float, metavar="D", help="0..1 (default 0.5)")
@@ -93,7 +103,23 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         changes["device"] = args.device
     if getattr(args, "faces", None):
         changes["faces"] = parse_indices(args.faces)
-    return dataclasses.replace(settings, **changes) if changes else settings
+    settings = dataclasses.replace(settings, **changes) if changes else settings
+    for index, path in parse_references(getattr(args, "reference", None) or []):
+        settings = settings.with_override(index, reference=path)
+    return settings
+
+
+def parse_references(values: list[str]) -> list[tuple[int, str]]:
+    """``["0=grandma.jpg", ...]`` -> ``[(0, "grandma.jpg"), ...]``; each file must exist."""
+    pairs = []
+    for value in values:
+        index, sep, path = value.partition("=")
+        if not sep or not index.strip().isdigit() or not path:
+            raise SettingsError(f"--reference takes FACE_INDEX=PHOTO, like 0=grandma.jpg, got {value!r}")
+        if not Path(path).expanduser().is_file():
+            raise SettingsError(f"--reference {value}: {path} is not a file")
+        pairs.append((int(index), str(Path(path).expanduser())))
+    return pairs
 
 
 def parse_indices(text: str) -> tuple[int, ...]:

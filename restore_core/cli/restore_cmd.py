@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..detect import faces_from_json
-from ..errors import FacemendError, SettingsError
+from ..errors import FacemendError, ModelError, SettingsError
 from ..io import OUTPUT_EXTENSIONS
 from ..pipeline import Pipeline, write_json
 from .options import add_detection_flags, add_restore_flags, settings_from_args
@@ -43,7 +43,18 @@ def run(args: argparse.Namespace) -> int:
             f"{args.output}: cannot write {args.output.suffix or 'files without an extension'}; "
             f"use one of {', '.join(sorted(OUTPUT_EXTENSIONS))}"
         )
-    pipeline = Pipeline(settings, allow_download=not args.no_download)
+    if (args.identity or args.references or settings.face.identity_lock) and args.no_download:
+        from ..reference import identity_available, identity_unavailable_message
+
+        if not identity_available():
+            raise ModelError(identity_unavailable_message())
+    pipeline = Pipeline(
+        settings,
+        allow_download=not args.no_download,
+        report_identity=args.identity,
+        references_folder=args.references,
+        **({"pair_threshold": args.pair_threshold} if args.pair_threshold is not None else {}),
+    )
     reports, failures = [], []
     for source in args.images:
         try:

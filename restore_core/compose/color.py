@@ -15,9 +15,9 @@ import numpy as np
 from .mask import skin_mask
 
 #: Statistics and the correction are computed at this resolution (fast on every render).
-_WORK_SIZE = 128
+_WORK_SIZE = 64
 #: Low-pass of the correction, in work-size pixels (12 px on a 512 face).
-_LOWPASS_SIGMA = 3.0
+_LOWPASS_SIGMA = 1.5
 #: Spread ratios above this are capped: a flat restored face must not have noise amplified.
 _MAX_SPREAD_RATIO = 2.0
 #: Added to both spreads (Lab units) so near-flat channels give a ratio near 1, exactly 1

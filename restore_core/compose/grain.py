@@ -240,7 +240,7 @@ def add_image_grain(
     *,
     origin: tuple[int, int] = (0, 0),
     native_max: float | None = None,
-    rows: int = 8 * _TILE,
+    rows: int = _TILE,
 ) -> None:
     """Grain over all of ``canvas`` in place when enabled with scope "image".
 

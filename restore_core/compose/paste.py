@@ -25,19 +25,31 @@ from .grain import apply_grain
 from .mask import face_blend_mask
 from .native import native_max_of, to_dtype
 
-#: Above this many aligned pixels per image pixel, the aligned faces are shrunk (area
-#: average) before the warp: bilinear sampling alone would alias the detail a model draws
-#: at 512 px into a small face.
-_PREFILTER_SCALE = 1.5
+#: While there are more than this many aligned pixels per image pixel, what the model added
+#: is halved (Gaussian pyramid) before the warp: bilinear sampling alone would alias the
+#: detail a model draws at 512 px into a small face.
+_MAX_WARP_SHRINK = 2.0
 
 
-def _prefiltered(warp: FaceWarp, *aligned: np.ndarray) -> tuple[FaceWarp, list[np.ndarray]]:
-    """The aligned arrays shrunk to about the region's resolution, with the matching warp."""
-    if warp.scale <= _PREFILTER_SCALE:
-        return warp, list(aligned)
-    small = max(8, int(np.ceil(warp.size / warp.scale)))
-    small_warp = FaceWarp(warp.matrix * (small / warp.size), small)
-    return small_warp, [cv2.resize(a, (small, small), interpolation=cv2.INTER_AREA) for a in aligned]
+def _pyramid_levels(warp: FaceWarp) -> int:
+    levels = 0
+    while warp.scale / 2**levels > _MAX_WARP_SHRINK:
+        levels += 1
+    return levels
+
+
+def _shrunk(aligned: np.ndarray, levels: int) -> np.ndarray:
+    for _ in range(levels):
+        aligned = cv2.pyrDown(aligned)
+    return aligned
+
+
+def _shrunk_warp(warp: FaceWarp, levels: int) -> FaceWarp:
+    """The warp onto an aligned image halved ``levels`` times by pyrDown.
+
+    pyrDown centres pixel i of the half-size image on pixel 2i: coordinates simply halve.
+    """
+    return FaceWarp(warp.matrix / 2**levels, -(-warp.size // 2**levels))
 
 
 def paste_face(
@@ -86,16 +98,20 @@ def paste_face(
         return region
     if mask is None:
         mask = face_blend_mask(face_rgb.shape[0])
-    local_warp, (face, source, mask) = _prefiltered(warp, face_rgb, source_face, mask)
-
-    weight = local_warp.to_region(mask, region)
+    weight = warp.to_region(mask, region)
     weight *= np.float32(strength)
     touched = weight > 0
     if not touched.any():
         return region
     patch = canvas[y0:y1, x0:x1]
-    # Both faces take the same path to native units, so an unchanged face adds exactly 0.
-    change = to_native(local_warp.to_region(face, region)) - to_native(local_warp.to_region(source, region))
+    # The mask is smooth and the source is the photo itself, already band-limited: both are
+    # warped as they are. What the model added is shrunk first. An unchanged face adds
+    # exactly 0 on both paths.
+    source = warp.to_region(source_face, region)
+    levels = _pyramid_levels(warp)
+    added = _shrunk_warp(warp, levels).to_region(_shrunk(face_rgb - source_face, levels), region)
+    restored = source + added
+    change = to_native(restored) - to_native(source)
     target = original[y0:y1, x0:x1].astype(np.float32) + change
     blended = patch.astype(np.float32)
     blended += weight[..., None] * (target - blended)

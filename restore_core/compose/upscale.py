@@ -36,7 +36,8 @@ def upscale_image(
     """``pixels`` (H x W, H x W x 1 or H x W x 3; uint8, uint16 or float32) resized to out_w x out_h.
 
     Same dtype and channel layout as the input; integer results are clipped to their range,
-    float results to >= 0 (highlights above 1 are kept). Without ``model``: Lanczos. With a
+    float results to >= 0 (highlights above 1 are kept). Without ``model``: Lanczos (area
+    averaging when the output is smaller than the input). With a
     ``model``: the model in tiles of ``tile`` input pixels (plus ``overlap`` of context),
     then Lanczos from the model's scale to the exact output size.
     """
@@ -56,8 +57,10 @@ def upscale_image(
 def _lanczos(pixels: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
     if (out_w, out_h) == (pixels.shape[1], pixels.shape[0]):
         return pixels.copy()
+    # Shrinking (a width or height below the input's) averages instead: Lanczos would alias.
+    shrink = out_w < pixels.shape[1] and out_h < pixels.shape[0]
     # OpenCV saturates integer results; float keeps Lanczos overshoot above 1 (HDR) but not below 0.
-    out = cv2.resize(pixels, (out_w, out_h), interpolation=cv2.INTER_LANCZOS4)
+    out = cv2.resize(pixels, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LANCZOS4)
     if pixels.dtype == np.float32:
         np.maximum(out, 0.0, out=out)
     return out.reshape((out_h, out_w) + pixels.shape[2:])

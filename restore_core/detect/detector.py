@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from . import multiscale, retinaface
 from .retinaface import RawDetections
 from .select import select_faces
 
-#: Input pixels per forward pass: bounds activation memory (ResNet-50 needs about 10x MobileNet's).
+#: Input pixels per forward pass on a GPU: bounds activation memory (ResNet-50 needs about
+#: 10x MobileNet's). On a CPU one tile per pass is fastest (measured: batches cost more per pixel).
 _BATCH_PIXELS = {"retinaface_mobile0.25": 4_000_000, "retinaface_resnet50": 1_100_000}
 
 
@@ -43,9 +45,13 @@ class FaceDetector:
             raise ValueError(f"detection needs H x W x 3 uint8 RGB, got {rgb8.dtype} {rgb8.shape}")
         height, width = rgb8.shape[:2]
         found, penalties = [], []
+        image = rgb8
         with torch.inference_mode():
-            for level in multiscale.plan_levels(width, height, settings.min_face):
-                level_found = self._detect_level(rgb8, level, settings.score_threshold)
+            # Finest first: each coarser level is resized from the last, not from the full image.
+            for level in reversed(multiscale.plan_levels(width, height, settings.min_face)):
+                if image.shape[:2] != (level.height, level.width):
+                    image = cv2.resize(image, (level.width, level.height), interpolation=cv2.INTER_AREA)
+                level_found = self._detect_level(image, level, settings.score_threshold)
                 found.append(level_found.mapped(*level.scale(width, height)))
                 penalties.append(multiscale.size_penalty(level_found.sizes()))
         merged = multiscale.merge(RawDetections.concatenate(found), np.concatenate(penalties))
@@ -59,15 +65,10 @@ class FaceDetector:
         ]
         return select_faces(faces, settings, (width, height))
 
-    def _detect_level(self, rgb8: np.ndarray, level: multiscale.Level, threshold: float) -> RawDetections:
-        """Detections of one level, in the level's pixels, each from the tile that owns it."""
-        height, width = rgb8.shape[:2]
-        if (level.width, level.height) == (width, height):
-            image = rgb8
-        else:
-            image = cv2.resize(rgb8, (level.width, level.height), interpolation=cv2.INTER_AREA)
+    def _detect_level(self, image: np.ndarray, level: multiscale.Level, threshold: float) -> RawDetections:
+        """Detections in ``image`` (the level's size), in its pixels, each from the tile that owns it."""
         tw, th = level.tile_width, level.tile_height
-        per_batch = max(1, _BATCH_PIXELS[self.name] // (tw * th))
+        per_batch = 1 if self.device.type == "cpu" else max(1, _BATCH_PIXELS[self.name] // (tw * th))
         parts = []
         for start in range(0, len(level.tile_origins), per_batch):
             origins = level.tile_origins[start : start + per_batch]
@@ -86,18 +87,21 @@ def load_detector(
     weights: Path | None = None,
     allow_download: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> FaceDetector:
     """A ready detector: ``name`` is ``auto``, ``retinaface_resnet50`` or ``retinaface_mobile0.25``.
 
     ``weights`` loads that file instead of the model store's (with ``auto``, the backbone is
-    read from the file). ``progress(done, total)`` follows a download.
+    read from the file). ``progress(done, total)`` follows a download, ``cancel`` stops it.
     """
     if name != "auto" and name not in retinaface.NETWORKS:
         raise ModelError(f"unknown detector {name!r}; known detectors: auto, {', '.join(retinaface.NETWORKS)}")
     if weights is None:
-        name, weights = retinaface.resolve_weights(name, allow_download=allow_download, progress=progress)
-    state = retinaface.load_state(weights)
+        name, path = retinaface.resolve_weights(name, allow_download=allow_download, progress=progress, cancel=cancel)
+    else:
+        path = Path(weights)
+    state = retinaface.load_state(path)
     if name == "auto":
-        name = retinaface.network_name_of(state, weights)
+        name = retinaface.network_name_of(state, path)
     device = torch.device(device)
-    return FaceDetector(retinaface.build_network(name, state, device, weights), name, device, Path(weights))
+    return FaceDetector(retinaface.build_network(name, state, device, path), name, device, path)

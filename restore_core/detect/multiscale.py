@@ -16,14 +16,16 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+from torchvision.ops import nms
 
 from .retinaface import NMS_IOU, RawDetections
 
 COARSE_SIDE = 640  # long side of the coarse level, in pixels
-#: Pixels of the finest level: bounds detection time on large photos (24 MP -> about 0.5x).
-FINE_PIXELS = 6_000_000
+#: Pixels of the finest level: bounds detection time on large photos (24 MP -> about 0.4x).
+FINE_PIXELS = 4_000_000
 #: Largest ratio between neighbouring levels; more levels are added between them if needed.
-MAX_LEVEL_RATIO = 4.0
+MAX_LEVEL_RATIO = 4.5
 #: A level finer than the coarse one is only worth running from this ratio on.
 MIN_LEVEL_RATIO = 1.5
 #: Faces smaller than this (network pixels) are left to the next finer level, when there is one.
@@ -116,9 +118,6 @@ def size_penalty(net_sizes: np.ndarray) -> np.ndarray:
 
 def merge(found: RawDetections, penalty: np.ndarray) -> RawDetections:
     """Non-maximum suppression across tiles and levels, ranked by score minus size penalty."""
-    import torch
-    from torchvision.ops import nms
-
     if not len(found):
         return found
     rank = torch.from_numpy(found.scores - penalty)

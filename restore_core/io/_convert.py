@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from . import _icc, _srgb
 
-#: pixels per band of a whole-image conversion: bounds the float temporaries to a few tens of MB
-_BAND_PIXELS = 1 << 20
+#: pixels per band of a whole-image conversion: bounds the float temporaries to about 30 MB
+_BAND_PIXELS = 1 << 18
 #: Reinhard's "key": the log-average scene luminance is exposed to this display value
 _KEY = 0.18
 #: HDR values at this percentile of exposed luminance map to display white
@@ -98,16 +99,24 @@ class Converter:
         if self.tone_map is not None:
             rgb = _srgb.encode(self.tone_map.forward(pixels))
             return _as_rgb(rgb)
-        x = pixels.astype(np.float32) * np.float32(1.0 / self.native_max)
         profile = self.profile
-        if profile is None:
-            return _as_rgb(x)
         if isinstance(profile, _icc.MatrixProfile):
-            linear = np.stack([curve.forward(x[..., c]) for c, curve in enumerate(profile.curves)], axis=-1)
+            linear = np.stack([lut[pixels[..., c]] for c, lut in enumerate(self._linear_luts)], axis=-1)
             return _srgb.encode(np.clip(linear @ profile.to_srgb.T, 0.0, 1.0))
         if isinstance(profile, _icc.GreyProfile):
-            return _as_rgb(_srgb.encode(profile.curve.forward(x)))
+            return _as_rgb(_srgb.encode(self._linear_luts[0][pixels]))
+        x = pixels.astype(np.float32) * np.float32(1.0 / self.native_max)
+        if profile is None:
+            return _as_rgb(x)
         return _cms_apply(profile.to_srgb, x, profile.mode, "RGB")
+
+    @cached_property
+    def _linear_luts(self) -> tuple[np.ndarray, ...]:
+        """Per channel, every integer code value -> linear light: one lookup instead of a curve."""
+        assert isinstance(self.profile, _icc.MatrixProfile | _icc.GreyProfile)
+        curves = self.profile.curves if isinstance(self.profile, _icc.MatrixProfile) else (self.profile.curve,)
+        codes = np.arange(int(self.native_max) + 1, dtype=np.float32) / np.float32(self.native_max)
+        return tuple(curve.forward(codes) for curve in curves)
 
     def to_display(self, pixels: np.ndarray, dtype: type[np.unsignedinteger] = np.uint8) -> np.ndarray:
         """Whole image -> sRGB RGB in ``dtype`` (uint8 or uint16), converted band by band."""
@@ -116,7 +125,7 @@ class Converter:
         top = float(np.iinfo(dtype).max)
         for rows in _row_bands(height, width):
             if self.is_identity:
-                out[rows] = requantise(pixels[rows], np.dtype(dtype))
+                out[rows] = _requantise_band(pixels[rows], np.dtype(dtype))
             else:
                 out[rows] = np.rint(self.to_working(pixels[rows]) * np.float32(top))
         return out
@@ -149,7 +158,17 @@ def _luminance(linear_rgb: np.ndarray) -> np.ndarray:
     return (linear_rgb @ _icc.SRGB_LUMINANCE)[..., None]
 
 
-def requantise(band: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def requantise(pixels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A whole integer array (any shape) in another integer depth, rounded, band by band."""
+    if pixels.dtype == dtype:
+        return pixels
+    out = np.empty(pixels.shape, dtype=dtype)
+    for rows in _row_bands(pixels.shape[0], int(np.prod(pixels.shape[1:]))):
+        out[rows] = _requantise_band(pixels[rows], dtype)
+    return out
+
+
+def _requantise_band(band: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integer -> integer depth change with round-half-up, no float."""
     if band.dtype == dtype:
         return band

@@ -124,7 +124,11 @@ def srgb_profile() -> bytes:
 def _srgb_profile_bytes() -> bytes:
     from PIL import ImageCms
 
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    # LittleCMS stamps the creation time; a fixed date keeps outputs byte-for-byte reproducible
+    # (the profile has no MD5 ID that would cover it)
+    struct.pack_into(">6H", profile, 24, 2000, 1, 1, 0, 0, 0)
+    return bytes(profile)
 
 
 def _cms_profile(profile: bytes, mode: str) -> CmsProfile | None:

@@ -39,8 +39,9 @@ _OPENERS = {
 FORMATS = tuple(_OPENERS)
 #: formats whose header may carry EXIF (and so an orientation) that Pillow reads without decoding
 _EXIF_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF")
-#: PNG colour types with more than one channel (RGB, grey+alpha, RGBA)
+#: PNG colour types with more than one channel (RGB, grey+alpha, RGBA): Pillow cuts these to 8 bits
 _PNG_COLOUR_TYPES = (2, 4, 6)
+_PNG_GREY_ALPHA = 4
 
 
 def size(fh: BinaryIO, fmt: str) -> tuple[int, int]:
@@ -54,10 +55,11 @@ def size(fh: BinaryIO, fmt: str) -> tuple[int, int]:
 def read(fh: BinaryIO, fmt: str) -> Decoded:
     image = _open(fh, fmt)
     notes: list[str] = []
-    if getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False):
+    if getattr(image, "is_animated", False):  # GIF, APNG, WebP, MPO, AVIF; cheaper than counting frames
         notes.append(f"{fmt} with several frames: only the first is used")
-    if fmt == "PNG" and _is_16bit_colour_png(fh):
-        pixels, alpha = _decode_png16(fh)
+    colour_type = _png16_colour_type(fh) if fmt == "PNG" else None
+    if colour_type is not None:
+        pixels, alpha = _decode_png16(fh, grey=colour_type == _PNG_GREY_ALPHA)
         icc = image.info.get("icc_profile")
     else:
         image.load()
@@ -99,10 +101,12 @@ def write(
     if fmt == "JPEG":
         # 4:4:4 chroma at high quality: faces are where 4:2:0 smearing shows first
         params["subsampling"] = 0 if quality >= 90 else 2
-        if iptc:
+        # one APP segment holds 64 KB: larger XMP needs "extended XMP", larger IPTC several
+        # resources, neither of which Pillow writes; such rare blocks are left out of a JPEG
+        if iptc and len(iptc) <= metadata.JPEG_SEGMENT_LIMIT - 40:
             params["extra"] = metadata.photoshop_app13(iptc)
-        if xmp and len(xmp) > metadata.JPEG_EXIF_LIMIT - 29:
-            del params["xmp"]  # larger XMP needs the multi-segment "extended XMP" Pillow cannot write
+        if xmp and len(xmp) > metadata.JPEG_SEGMENT_LIMIT - 29:
+            del params["xmp"]
     elif fmt == "WEBP":
         params.update(lossless=lossless, exact=lossless, method=4)
     image.save(fh, format=fmt, **params)
@@ -177,13 +181,17 @@ def _cmyk_to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image.convert("RGB")
 
 
-def _is_16bit_colour_png(fh: BinaryIO) -> bool:
+def _png16_colour_type(fh: BinaryIO) -> int | None:
+    """The colour type of a 16-bit PNG with more than one channel, else None."""
     fh.seek(24)  # IHDR: bit depth, then colour type
     header = fh.read(2)
-    return len(header) == 2 and header[0] == 16 and header[1] in _PNG_COLOUR_TYPES
+    if len(header) == 2 and header[0] == 16 and header[1] in _PNG_COLOUR_TYPES:
+        return header[1]
+    return None
 
 
-def _decode_png16(fh: BinaryIO) -> tuple[np.ndarray, np.ndarray | None]:
+def _decode_png16(fh: BinaryIO, *, grey: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """16-bit colour or grey+alpha PNG through OpenCV, which returns BGR(A) for all of them."""
     import cv2
 
     fh.seek(0)
@@ -192,6 +200,7 @@ def _decode_png16(fh: BinaryIO) -> tuple[np.ndarray, np.ndarray | None]:
         raise DecodeError("corrupt or truncated PNG data")
     if decoded.shape[2] == 4:
         cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGBA, dst=decoded)
-        return np.ascontiguousarray(decoded[..., :3]), np.ascontiguousarray(decoded[..., 3])
+        colour = decoded[..., :1] if grey else decoded[..., :3]
+        return np.ascontiguousarray(colour), np.ascontiguousarray(decoded[..., 3])
     cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
     return decoded, None

@@ -108,9 +108,8 @@ def write(
     sub_ifds = {tag: exif_data.get_ifd(tag) for tag in (metadata.EXIF_IFD, metadata.GPS_IFD)}
     sub_ifds = {tag: entries for tag, entries in sub_ifds.items() if entries}
     bigtiff = data.nbytes > _CLASSIC_TIFF_LIMIT
-    extratags: list[tuple[int, int | str, int, object, bool]] = [
-        (tag, "s", 0, exif_data[tag], True) for tag in _TEXT_TAGS if isinstance(exif_data.get(tag), str)
-    ]
+    extratags: list[tuple[int, int | str, int, object, bool]] = [(metadata.ORIENTATION, "H", 1, 1, True)]
+    extratags += [(tag, "s", 0, exif_data[tag], True) for tag in _TEXT_TAGS if isinstance(exif_data.get(tag), str)]
     if xmp:
         extratags.append((_XMP, "B", len(xmp), xmp, True))
     if iptc:

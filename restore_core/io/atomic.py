@@ -27,13 +27,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None], *, overwri
     from ``write`` propagates unchanged, after the temp file is removed.
     """
     target = Path(path)
+    check_target(target, overwrite=overwrite)
     folder = target.parent
-    if target.is_dir():
-        raise OutputError(target, "is a folder")
-    if not folder.is_dir():
-        raise OutputError(target, f"the folder {folder} does not exist")
-    if target.exists() and not overwrite:
-        raise OutputError(target, "already exists; choose another name or allow overwriting (--overwrite)")
     # Hidden, and with a suffix no image reader accepts, so folder batches never pick it up.
     temp = folder / f".{target.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
     try:
@@ -51,6 +46,17 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None], *, overwri
         raise
     _sync_folder(folder)
     return target
+
+
+def check_target(path: Path, *, overwrite: bool) -> None:
+    """Raise ``OutputError`` unless ``path`` can be written: a file name in an existing folder,
+    not taken unless ``overwrite``."""
+    if path.is_dir():
+        raise OutputError(path, "is a folder")
+    if not path.parent.is_dir():
+        raise OutputError(path, f"the folder {path.parent} does not exist")
+    if path.exists() and not overwrite:
+        raise OutputError(path, "already exists; choose another name or allow overwriting (--overwrite)")
 
 
 def _remove(temp: Path) -> None:

@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 import numpy as np
+from PIL import Image
 
 from ..errors import InputError
 from . import _heif, _hdr, _icc, _pil, _psd, _raw, _tiff, metadata
 from ._codec import Decoded, DecodeError
-from .formats import INPUT_EXTENSIONS, detect_format
+from .formats import detect_format
 from .image import LoadedImage
 
 #: default pixel limit (width x height) above which a file is refused unread; about 400 MP
 DEFAULT_MAX_PIXELS = 400_000_000
 
 _T = TypeVar("_T")
+_READABLE = "JPEG, PNG, TIFF, WebP, BMP, TGA, GIF, HEIC/HEIF, AVIF, camera RAW and DNG, PSD, EXR and Radiance HDR"
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,7 @@ def _open_input(path: Path) -> Iterator[BinaryIO]:
 def _reader_for(path: Path, fh: BinaryIO) -> tuple[str, _Reader]:
     fmt = detect_format(fh, path.suffix)
     if fmt is None or fmt not in _READERS:
-        known = ", ".join(sorted(ext.lstrip(".") for ext in INPUT_EXTENSIONS if len(ext) <= 5))
-        raise InputError(path, f"not an image Facemend can read (supported: {known})")
+        raise InputError(path, f"not an image Facemend can read (it reads {_READABLE})")
     return fmt, _READERS[fmt]
 
 
@@ -112,6 +113,10 @@ def _guarded(path: Path, fmt: str, step: Callable[[], _T]) -> _T:
         raise
     except DecodeError as exc:
         raise InputError(path, str(exc)) from exc
+    except Image.DecompressionBombError as exc:
+        # Pillow checks WebP, GIF frames and MPO headers against its own, lower limit
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise InputError(path, f"over the limit of {limit:.0f} MP Pillow sets for {fmt} files; not decoded") from exc
     except MemoryError:
         raise InputError(path, "not enough memory to decode this image") from None
     except Exception as exc:  # noqa: BLE001 - six decoding libraries, each with its own exceptions on bad data

@@ -23,7 +23,7 @@ from PIL import features
 from .. import __version__
 from ..errors import OutputError, SettingsError
 from . import _convert, _heif, _hdr, _icc, _pil, _png, _tiff, metadata
-from .atomic import atomic_write
+from .atomic import atomic_write, check_target
 from .image import LoadedImage
 
 SOFTWARE = f"Facemend {__version__}"
@@ -39,7 +39,9 @@ class _Pixels:
 
 
 @dataclass(frozen=True)
-class _Metadata:
+class _Encoding:
+    """What a writer gets besides the pixels: metadata to embed and the encoder's options."""
+
     exif: bytes
     xmp: bytes | None
     iptc: bytes | None
@@ -47,7 +49,7 @@ class _Metadata:
     lossless: bool
 
 
-_Writer = Callable[[BinaryIO, _Pixels, _Metadata], None]
+_Writer = Callable[[BinaryIO, _Pixels, _Encoding], None]
 
 
 @dataclass(frozen=True)
@@ -65,40 +67,40 @@ class OutputFormat:
     max_side: int | None = None
 
 
-def _write_png(fh: BinaryIO, px: _Pixels, meta: _Metadata) -> None:
-    _png.write(fh, px.pixels, px.alpha, icc_profile=px.icc_profile, exif=meta.exif, xmp=meta.xmp, software=SOFTWARE)
+def _write_png(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
+    _png.write(fh, px.pixels, px.alpha, icc_profile=px.icc_profile, exif=enc.exif, xmp=enc.xmp, software=SOFTWARE)
 
 
-def _write_tiff(fh: BinaryIO, px: _Pixels, meta: _Metadata) -> None:
+def _write_tiff(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
     _tiff.write(
-        fh, px.pixels, px.alpha, icc_profile=px.icc_profile, exif=meta.exif, xmp=meta.xmp, iptc=meta.iptc, software=SOFTWARE
+        fh, px.pixels, px.alpha, icc_profile=px.icc_profile, exif=enc.exif, xmp=enc.xmp, iptc=enc.iptc, software=SOFTWARE
     )
 
 
-def _write_pillow(fmt: str, fh: BinaryIO, px: _Pixels, meta: _Metadata) -> None:
+def _write_pillow(fmt: str, fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
     _pil.write(
         fh,
         fmt,
         px.pixels,
         px.alpha,
-        quality=meta.quality,
-        lossless=meta.lossless,
+        quality=enc.quality,
+        lossless=enc.lossless,
         icc_profile=px.icc_profile,
-        exif=meta.exif,
-        xmp=meta.xmp,
-        iptc=meta.iptc,
+        exif=enc.exif,
+        xmp=enc.xmp,
+        iptc=enc.iptc,
     )
 
 
-def _write_heif(fh: BinaryIO, px: _Pixels, meta: _Metadata) -> None:
-    _heif.write(fh, px.pixels, px.alpha, quality=meta.quality, icc_profile=px.icc_profile, exif=meta.exif, xmp=meta.xmp)
+def _write_heif(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
+    _heif.write(fh, px.pixels, px.alpha, quality=enc.quality, icc_profile=px.icc_profile, exif=enc.exif, xmp=enc.xmp)
 
 
-def _write_exr(fh: BinaryIO, px: _Pixels, meta: _Metadata) -> None:
+def _write_exr(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
     _hdr.exr_write(fh, px.pixels, px.alpha)
 
 
-def _write_radiance(fh: BinaryIO, px: _Pixels, meta: _Metadata) -> None:
+def _write_radiance(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
     _hdr.radiance_write(fh, px.pixels)
 
 
@@ -152,18 +154,17 @@ def save_image(
         raise OutputError(target, f"{fmt.name} cannot hold transparency: save it as PNG, TIFF or WebP")
     if image.path is not None and target.exists() and _same_file(target, image.path):
         raise OutputError(target, "is the input file: Facemend never writes over an original")
-    if target.exists() and not overwrite:
-        raise OutputError(target, "already exists; choose another name or allow overwriting (--overwrite)")
+    check_target(target, overwrite=overwrite)  # before the pixels are converted, not only in atomic_write
     px = _pixels_for(image, fmt)
-    exif_limit = metadata.JPEG_EXIF_LIMIT if fmt.name == "JPEG" else None
-    meta = _Metadata(
+    exif_limit = metadata.JPEG_SEGMENT_LIMIT if fmt.name == "JPEG" else None
+    enc = _Encoding(
         exif=metadata.output_exif(image.exif, software=SOFTWARE, width=image.width, height=image.height, limit=exif_limit),
         xmp=image.xmp,
         iptc=image.iptc,
         quality=quality,
         lossless=lossless,
     )
-    return atomic_write(target, lambda fh: fmt.write(fh, px, meta), overwrite=overwrite)
+    return atomic_write(target, lambda fh: fmt.write(fh, px, enc), overwrite=overwrite)
 
 
 def default_output_suffix(image: LoadedImage) -> str:

@@ -28,7 +28,8 @@ class LoadedImage:
     #: H x W alpha in the dtype of ``pixels``, or None
     alpha: np.ndarray | None = None
     path: Path | None = None
-    #: decoder name, e.g. "JPEG", "PNG", "TIFF", "HEIF", "DNG", "PSD", "EXR"
+    #: what the file held, by content: "JPEG", "PNG", "TIFF", "WEBP", "BMP", "TGA", "GIF", "HEIF",
+    #: "AVIF", "RAW" (camera RAW and DNG), "PSD", "EXR" or "HDR" (Radiance)
     format: str = ""
     icc_profile: bytes | None = None
     #: EXIF with Orientation reset to 1 and the thumbnail removed (pixels are upright)

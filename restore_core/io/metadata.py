@@ -52,8 +52,8 @@ _DESCRIPTIVE_IFD0_TAGS = frozenset(
         GPS_IFD,
     }
 )
-#: a JPEG APP1 segment holds at most this many bytes of EXIF
-JPEG_EXIF_LIMIT = 65533
+#: bytes of data one JPEG APP segment holds (EXIF, XMP, IPTC each live in one)
+JPEG_SEGMENT_LIMIT = 65533
 
 
 def apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
@@ -92,10 +92,18 @@ def swaps_axes(orientation: int) -> bool:
 def upright_exif(exif: Image.Exif | None) -> bytes | None:
     """EXIF for upright pixels: descriptive IFD0 tags with Orientation=1, EXIF and GPS IFDs, no thumbnail.
 
-    ``exif`` must still be attached to its file (sub-IFDs of a TIFF are read on demand).
+    ``exif`` must still be attached to its file (sub-IFDs of a TIFF are read on demand). EXIF
+    too damaged to rewrite is dropped: the photo itself is still good.
     """
     if exif is None:
         return None
+    try:
+        return _upright_exif(exif)
+    except (SyntaxError, ValueError, TypeError, KeyError, IndexError, OSError, struct.error):
+        return None
+
+
+def _upright_exif(exif: Image.Exif) -> bytes | None:
     from PIL import Image
 
     clean = Image.Exif()

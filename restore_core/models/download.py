@@ -114,9 +114,7 @@ def missing_message(model: ModelSpec, reason: str) -> str:
     )
 
 
-def _fetch(
-    model: ModelSpec, url: str, part: Path, progress: Progress | None, cancel: threading.Event | None
-) -> str:
+def _fetch(model: ModelSpec, url: str, part: Path, progress: Progress | None, cancel: threading.Event | None) -> str:
     """Complete ``part`` from ``url`` and return the SHA-256 of the whole file."""
     offset = part.stat().st_size if part.is_file() else 0
     if model.size is not None and offset > model.size:
@@ -149,6 +147,7 @@ def _fetch(
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
+        os.fsync(out.fileno())  # on disk before it can be renamed into place
     # http.client returns b"" instead of raising when a connection closes before Content-Length.
     if total and done != total:
         raise _stopped(model, url, done, total, "the connection closed early")

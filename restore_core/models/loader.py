@@ -23,12 +23,12 @@ if TYPE_CHECKING:
 
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt")
 SAFETENSORS_SUFFIX = ".safetensors"
-#: A face model plus an upscaler for each of two devices at most; each can be ~350 MB.
+#: Both face models and both upscalers at once; the face models are ~350 MB each.
 CACHE_SIZE = 4
 
 _lock = threading.Lock()
 _extra_arches_installed = False
-_cache: OrderedDict[tuple[str, int, int, str, str], ImageModelDescriptor[Any]] = OrderedDict()
+_cache: OrderedDict[tuple[str, int, int, str], ImageModelDescriptor[Any]] = OrderedDict()
 
 
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
@@ -74,24 +74,28 @@ def load_upscaler(path: str | Path, device: torch.device) -> ImageModelDescripto
 
 
 def _load_cached(path: Path, device: torch.device, purpose: str, purpose_text: str) -> ImageModelDescriptor[Any]:
-    """Load once per (file as it is now, device, purpose); least recently used entries go first."""
+    """Load once per (file as it is now, device); least recently used entries go first."""
     try:
         st = path.stat()
     except OSError:
         raise ModelError(f"{path}: no such model file") from None
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, str(device), purpose)
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, str(device))
     with _lock:
-        if key in _cache:
+        descriptor = _cache.get(key)
+        if descriptor is not None:
+            _check_purpose(path, descriptor, purpose, purpose_text)
             _cache.move_to_end(key)
-            return _cache[key]
-        descriptor = _load_descriptor(path, device, purpose, purpose_text)
+            return descriptor
+        descriptor = _load_descriptor(path)
+        _check_purpose(path, descriptor, purpose, purpose_text)
+        descriptor.to(device)
         _cache[key] = descriptor
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
         return descriptor
 
 
-def _load_descriptor(path: Path, device: torch.device, purpose: str, purpose_text: str) -> ImageModelDescriptor[Any]:
+def _load_descriptor(path: Path) -> ImageModelDescriptor[Any]:
     import spandrel
 
     _install_extra_arches()
@@ -100,14 +104,17 @@ def _load_descriptor(path: Path, device: torch.device, purpose: str, purpose_tex
         descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
     except spandrel.UnsupportedModelError:
         raise ModelError(f"{path}: not a model architecture Facemend knows (spandrel does not recognise it)") from None
-    except (RuntimeError, KeyError, ValueError) as exc:
-        # Keys of a known architecture but wrong shapes or missing tensors: a damaged or altered file.
+    except Exception as exc:  # an architecture's own loading code fails in its own ways on odd shapes
         raise ModelError(f"{path}: looks like a {_arch_guess(state_dict)} model but cannot be loaded ({exc})") from exc
-    if not isinstance(descriptor, spandrel.ImageModelDescriptor) or descriptor.purpose != purpose:
-        raise ModelError(f"{path}: is a {descriptor.architecture.name} model, not a {purpose_text} model")
+    if not isinstance(descriptor, spandrel.ImageModelDescriptor):
+        raise ModelError(f"{path}: is a {descriptor.architecture.name} model, which Facemend cannot use")
     descriptor.eval()
-    descriptor.to(device)
     return descriptor
+
+
+def _check_purpose(path: Path, descriptor: ImageModelDescriptor[Any], purpose: str, purpose_text: str) -> None:
+    if descriptor.purpose != purpose:
+        raise ModelError(f"{path}: is a {descriptor.architecture.name} model, not a {purpose_text} model")
 
 
 def _arch_guess(state_dict: dict[str, Any]) -> str:

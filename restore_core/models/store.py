@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from ..errors import ModelError
 from .registry import MODELS, ModelSpec, spec
@@ -118,9 +118,10 @@ def import_file(path: str | Path, name: str | None = None) -> ImportedModel:
         raise ModelError(
             f"{source}: cannot tell which model this is: its name matches none of "
             f"{', '.join(m.filename for m in MODELS.values())} and its sha256 {digest} matches no known "
-            "model; name it with --name"
+            "model; say which model it is (facemend-cli models import FILE --name NAME)"
         )
     target = target_dir / chosen.filename
+    os.chmod(temp_path, 0o644)  # temporary files are private; a model file is an ordinary file
     os.replace(temp_path, target)
     remember_hash(target, digest)
     return ImportedModel(chosen, target, ModelStatus.INSTALLED if digest == chosen.sha256 else ModelStatus.UNVERIFIED)
@@ -171,7 +172,7 @@ def _write_cache(folder: Path, cache: dict[str, object]) -> None:
         Path(temp_name).unlink(missing_ok=True)
 
 
-def _copy_hashing(src: BinaryIO, dst: BinaryIO | None) -> str:
+def _copy_hashing(src: IO[bytes], dst: IO[bytes] | None) -> str:
     digest = hashlib.sha256()
     while chunk := src.read(CHUNK):
         digest.update(chunk)

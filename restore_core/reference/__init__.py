@@ -21,7 +21,14 @@ from .identity import (
     similarity,
     similarity_matrix,
 )
-from .pairing import DEFAULT_PAIRING_THRESHOLD, FolderPairing, pair_folder, pair_references, pick_closest, reference_files
+from .pairing import (
+    DEFAULT_PAIRING_THRESHOLD,
+    FolderPairing,
+    pair_folder,
+    pair_references,
+    pick_closest,
+    reference_files,
+)
 from .report import IdentityReport, identity_report
 
 __all__ = [

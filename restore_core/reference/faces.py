@@ -30,7 +30,8 @@ REFERENCE_DETECTION = DetectionSettings()
 class FaceFinder(Protocol):
     """What a reference needs of a detector (``restore_core.detect.FaceDetector`` is one)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def detect(self, rgb8: np.ndarray, settings: DetectionSettings) -> list[DetectedFace]: ...
 
@@ -93,15 +94,14 @@ def load_reference(
 class ReferenceCache:
     """Reference faces by (file, its mtime and size, face index, detector), least recently used out.
 
-    Not thread-safe: the worker that owns the detector owns the cache.
+    A file that cannot be used (unreadable, no face, no such face) is remembered too, and its
+    ``InputError`` raised again while the file is unchanged: a batch does not re-detect it for
+    every photo. Not thread-safe: the worker that owns the detector owns the cache.
     """
 
     def __init__(self, limit: int = 32) -> None:
-        self.limit = limit  # each entry holds one 512 x 512 face (768 KB)
-        self._entries: OrderedDict[tuple[object, ...], ReferenceFace] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        self.limit = limit  # each entry holds at most one 512 x 512 face (768 KB)
+        self._entries: OrderedDict[tuple[object, ...], ReferenceFace | InputError] = OrderedDict()
 
     def get(
         self,
@@ -119,11 +119,15 @@ class ReferenceCache:
             # Missing or unreadable: load_reference raises the decoder's own message for it.
             return load_reference(file, detector, face_index=face_index, detection=detection)
         key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size, face_index, detector.name, detection)
-        reference = self._entries.get(key)
-        if reference is None:
-            reference = load_reference(file, detector, face_index=face_index, detection=detection)
-            self._entries[key] = reference
+        if key not in self._entries:
+            try:
+                self._entries[key] = load_reference(file, detector, face_index=face_index, detection=detection)
+            except InputError as exc:
+                self._entries[key] = exc
             while len(self._entries) > self.limit:
                 self._entries.popitem(last=False)
         self._entries.move_to_end(key)
-        return reference
+        entry = self._entries[key]
+        if isinstance(entry, InputError):
+            raise entry.with_traceback(None)  # the same error again, not a growing traceback
+        return entry

@@ -81,7 +81,8 @@ def arcface_crop(aligned_rgb8: np.ndarray) -> np.ndarray:
     """The 112 x 112 x 3 uint8 ArcFace input cut from a 512 x 512 x 3 uint8 aligned face."""
     if aligned_rgb8.shape != (ALIGNED_SIZE, ALIGNED_SIZE, 3) or aligned_rgb8.dtype != np.uint8:
         raise ValueError(
-            f"an aligned face is {ALIGNED_SIZE} x {ALIGNED_SIZE} x 3 uint8, got {aligned_rgb8.dtype} {aligned_rgb8.shape}"
+            f"an aligned face is {ALIGNED_SIZE} x {ALIGNED_SIZE} x 3 uint8, "
+            f"got {aligned_rgb8.dtype} {aligned_rgb8.shape}"
         )
     small = ALIGNED_SIZE // _PRESHRINK
     return _to_arcface().crop(cv2.resize(aligned_rgb8, (small, small), interpolation=cv2.INTER_AREA))
@@ -101,7 +102,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine similarity of two embeddings: 1 for the same direction, about 0 for strangers."""
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()
-    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+    return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
 
 
 def similarity_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -141,7 +142,7 @@ class IdentityModel:
         missing = [n for n, key in enumerate(keys) if key not in self._embeddings]
         for start in range(0, len(missing), _BATCH):
             chunk = missing[start : start + _BATCH]
-            for n, embedding in zip(chunk, self._run(batch[chunk])):
+            for n, embedding in zip(chunk, self._run(batch[chunk]), strict=True):
                 self._embeddings[keys[n]] = embedding
         out = np.empty((len(batch), EMBEDDING_SIZE), dtype=np.float32)
         for n, key in enumerate(keys):

@@ -18,18 +18,19 @@ from ..params import DetectionSettings
 from .faces import REFERENCE_DETECTION, FaceFinder, ReferenceCache, ReferenceFace
 from .identity import IdentityModel, similarity_matrix
 
-#: Cosine similarity above which a reference is taken to show the same person. The IR-SE-50
-#: weights verify LFW pairs at a squared distance of about 1.5 between unit embeddings, a
-#: cosine of 0.25; the margin keeps look-alikes apart.
+#: Cosine similarity above which a reference is taken to show the same person. The code these
+#: IR-SE-50 weights come with (TreB1eN's InsightFace_Pytorch) accepts a match below a squared
+#: distance of 1.5 between unit embeddings, a cosine of 0.25; the margin keeps look-alikes apart.
 DEFAULT_PAIRING_THRESHOLD = 0.3
 
 
 def pair_references(
     face_embeddings: np.ndarray, reference_embeddings: np.ndarray, threshold: float = DEFAULT_PAIRING_THRESHOLD
 ) -> dict[int, int]:
-    """Face index -> reference index, one to one, only for similarities above ``threshold``.
+    """Face row -> reference row, one to one, only for similarities above ``threshold``.
 
     ``face_embeddings``: F x 512; ``reference_embeddings``: R x 512 (either may be empty).
+    Rows are positions in these arrays: a caller embedding only some faces maps them back.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -38,15 +39,15 @@ def pair_references(
         return {}
     gain = np.maximum(similarities - threshold, 0.0)
     rows, cols = linear_sum_assignment(gain, maximize=True)
-    return {int(f): int(r) for f, r in zip(rows, cols) if similarities[f, r] > threshold}
+    return {int(f): int(r) for f, r in zip(rows, cols, strict=True) if similarities[f, r] > threshold}
 
 
 @dataclass(frozen=True, eq=False)
 class FolderPairing:
     """What ``pair_folder`` found: the pairs, their similarities, the files it could not use."""
 
-    references: dict[int, ReferenceFace]  # face index -> its reference
-    similarities: dict[int, float]  # face index -> similarity to its reference
+    references: dict[int, ReferenceFace]  # face row (in the embeddings given) -> its reference
+    similarities: dict[int, float]  # face row -> similarity to its reference
     skipped: tuple[InputError, ...]  # unreadable files and photos without a face; each names its file
 
 
@@ -58,7 +59,9 @@ def reference_files(folder: str | Path) -> list[Path]:
     if not directory.is_dir():
         raise InputError(directory, "is not a folder of reference photos")
     return sorted(
-        p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in INPUT_EXTENSIONS
+        p
+        for p in directory.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in INPUT_EXTENSIONS
     )
 
 

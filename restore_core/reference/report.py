@@ -54,11 +54,15 @@ def identity_report(
     original_e = embeddings[0]
     restored_e = embeddings[1] if restored is not None else None
     reference_e = embeddings[-1] if reference is not None else None
+
+    def between(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
+        return None if a is None or b is None else similarity(a, b)
+
     return IdentityReport(
         path,
         index,
-        original_vs_reference=None if reference_e is None else similarity(original_e, reference_e),
-        restored_vs_reference=None if reference_e is None or restored_e is None else similarity(restored_e, reference_e),
-        restored_vs_original=None if restored_e is None else similarity(restored_e, original_e),
+        original_vs_reference=between(original_e, reference_e),
+        restored_vs_reference=between(restored_e, reference_e),
+        restored_vs_original=between(restored_e, original_e),
     )
 

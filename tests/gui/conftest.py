@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 
 from app.main_window import MainWindow
 from app.settings_store import SettingsStore
+from restore_core.engine import RenderEngine
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,10 +36,17 @@ def store(tmp_path: Path) -> SettingsStore:
     return SettingsStore(QSettings(str(tmp_path / "facemend.ini"), QSettings.Format.IniFormat))
 
 
+@pytest.fixture(scope="session")
+def shared_engine() -> RenderEngine:
+    """One real engine for the whole session, so the detector loads once. Each window's worker
+    thread owns it in turn: a window shuts its worker down before the next one starts."""
+    return RenderEngine(device="cpu", allow_download=False)
+
+
 @pytest.fixture()
-def window(qtbot, models_dir: Path, store: SettingsStore) -> Iterator[MainWindow]:
+def window(qtbot, models_dir: Path, store: SettingsStore, shared_engine: RenderEngine) -> Iterator[MainWindow]:
     store.set_last_settings(TEST_SETTINGS)
-    win = MainWindow(store=store, check_models=False)
+    win = MainWindow(lambda: shared_engine, store, check_models=False)
     qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()

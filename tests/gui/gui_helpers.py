@@ -41,6 +41,11 @@ def wait_for_render(qtbot, win: MainWindow) -> None:
         if win.render_error is not None:
             raise AssertionError(f"render failed: {win.render_error}")
         result = win.last_result
-        return win.shown_ticket == win.service.latest_render_ticket and result is not None and not result.preview
+        return (
+            not win.render_pending
+            and win.shown_ticket == win.service.latest_render_ticket
+            and result is not None
+            and not result.preview
+        )
 
     qtbot.waitUntil(done, timeout=WAIT_MS)

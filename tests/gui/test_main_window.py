@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
@@ -137,11 +139,14 @@ def test_export_writes_the_photo_report_and_comparison(qtbot, loaded: MainWindow
     out = tmp_path / "restored.png"
     with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
         assert win.export_image(out) is not None
-    assert out.is_file() and (tmp_path / "restored_faces.json").is_file()
+    written = np.asarray(Image.open(out).convert("RGB"))
+    assert np.abs(written.astype(int) - win.last_result.rgb8).max() <= 1  # the preview is what is saved
+    report = json.loads((tmp_path / "restored_faces.json").read_text())
+    assert len(report["faces"]) == 3 and report["settings"]["face"]["model"] == "passthrough"
     comparison = tmp_path / "comparison.jpg"
     with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
         win.export_comparison(comparison)
-    assert comparison.is_file()
+    assert Image.open(comparison).size == (2 * written.shape[1], written.shape[0])  # before | after
     assert asked == []
 
     # the same name again: asked, refused, nothing written
