@@ -13,10 +13,11 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QFont,
@@ -40,6 +41,8 @@ BACKGROUND = QColor(38, 38, 40)
 SELECTED = QColor(72, 200, 120)
 EXCLUDED = QColor(200, 200, 200)
 DIVIDER = QColor(255, 255, 255)
+DROP_TARGET = QColor(80, 190, 255)
+PLACEHOLDER = "Drop a photo here, or press Ctrl+O to open one"
 
 
 class ViewMode(enum.Enum):
@@ -86,7 +89,7 @@ class ImageCanvas(QWidget):
         self._drag: str | None = None  # "divider" or "pan"
         self._drag_last = QPointF()
         self._show_boxes = True
-        self.placeholder = "Drop a photo here, or press Ctrl+O to open one"
+        self._drop_face: int | None = None  # face under a photo being dragged in
 
     # ---------------------------------------------------------------- content
     def set_images(self, before: QImage | None, after: QImage | None = None) -> None:
@@ -109,10 +112,6 @@ class ImageCanvas(QWidget):
     def set_show_boxes(self, show: bool) -> None:
         self._show_boxes = show
         self.update()
-
-    @property
-    def has_image(self) -> bool:
-        return self._before is not None
 
     # ---------------------------------------------------------------- view state
     @property
@@ -252,6 +251,8 @@ class ImageCanvas(QWidget):
         painter.restore()
         if self._show_boxes:
             self._paint_faces(painter)
+        if self._drop_face is not None:
+            self._paint_drop_target(painter, self._drop_face)
         self._paint_labels(painter)
         if self._mode is ViewMode.SPLIT and self._after is not None and not self._holding_original:
             self._paint_divider(painter)
@@ -312,6 +313,23 @@ class ImageCanvas(QWidget):
                 painter.setPen(QColor(20, 20, 20))
                 painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
+    def _paint_drop_target(self, painter: QPainter, index: int) -> None:
+        face = next((f for f in self._faces if f.index == index), None)
+        if face is None:
+            return
+        rect = QRectF(
+            self.image_to_widget(QPointF(face.box[0], face.box[1])), self.image_to_widget(QPointF(face.box[2], face.box[3]))
+        )
+        painter.setPen(QPen(DROP_TARGET, 4))
+        painter.setBrush(QColor(DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue(), 50))
+        painter.drawRect(rect)
+        text = f"Reference photo for face {index + 1}"
+        metrics = painter.fontMetrics()
+        tag = QRectF(rect.left(), rect.bottom() + 2, metrics.horizontalAdvance(text) + 12, metrics.height() + 6)
+        painter.fillRect(tag, DROP_TARGET)
+        painter.setPen(QColor(10, 10, 10))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
     def _paint_labels(self, painter: QPainter) -> None:
         """"Before" / "After" tags: in the top corners (split), over each half (side by side)."""
         if self._after is None or self._before is None:
@@ -355,7 +373,7 @@ class ImageCanvas(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         painter.setFont(font)
         painter.setPen(QColor(200, 200, 205))
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
 
     # ---------------------------------------------------------------- mouse and keys
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
@@ -431,10 +449,22 @@ class ImageCanvas(QWidget):
             event.acceptProposedAction()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
-        if local_files(event.mimeData().urls()):
+        files = local_files(event.mimeData().urls())
+        if files:
             event.acceptProposedAction()
+            # one photo over a face box becomes that face's reference: show which face
+            target = self.face_at(event.position()) if len(files) == 1 else None
+            if target != self._drop_face:
+                self._drop_face = target
+                self.update()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802
+        self._drop_face = None
+        self.update()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self._drop_face = None
+        self.update()
         files = local_files(event.mimeData().urls())
         if not files:
             return
@@ -444,7 +474,3 @@ class ImageCanvas(QWidget):
             self.reference_dropped.emit(face, files[0])
         else:
             self.files_dropped.emit(files)
-
-    def widget_point(self, image_x: float, image_y: float) -> QPoint:
-        """Integer widget position of an image point (tests and the smoke test use it)."""
-        return self.image_to_widget(QPointF(image_x, image_y)).toPoint()

@@ -26,10 +26,6 @@ class SettingsStore:
             QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
         )
 
-    @property
-    def file_name(self) -> str:
-        return self._qs.fileName()
-
     # -- restoration settings (the per-image parts, faces and overrides, are not kept) --
     def last_settings(self) -> Settings:
         text = self._qs.value("settings/last", "", str)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
 
 
 class ValueSlider(QWidget):
@@ -79,6 +89,8 @@ class MessageBar(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.label = QLabel()
         self.label.setWordWrap(True)
+        # long unbreakable text (paths, URLs) must wrap, not widen the window and squeeze the docks
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._buttons: list[QPushButton] = []
         self._layout = QHBoxLayout(self)
@@ -103,6 +115,7 @@ class MessageBar(QFrame):
             self._layout.insertWidget(self._layout.count() - 1, button)
             self._buttons.append(button)
         self.label.setText(text)
+        self.label.setToolTip(text)  # a long path or hash may be clipped in the bar
         self.is_error = error
         background = "#5c2b29" if error else "#2d4a63"
         self.setStyleSheet(f"#messageBar {{ background: {background}; }} #messageBar QLabel {{ color: #f2f2f2; }}")

@@ -27,6 +27,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from restore_core.errors import CancelledError, FacemendError
+from restore_core.faces import DetectedFace
 from restore_core.params import DetectionSettings, Settings
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class OpenedImage:
 class Detection:
     image: ImageRef
     settings: DetectionSettings
-    faces: tuple[Any, ...]  # DetectedFace
+    faces: tuple[DetectedFace, ...]
 
 
 class WorkerSignals(QObject):
@@ -104,7 +105,7 @@ class WorkerSignals(QObject):
     rendered = Signal(int, object)  # ticket, RenderResult
     progress = Signal(int, object)  # ticket, ProgressEvent
     exported = Signal(int, object)  # ticket, list[Path]
-    #: ticket, what failed ("open", "detect", "render", "export", "batch"), message for the user
+    #: ticket, what failed ("open", "detect", "render" or "export"), message for the user
     failed = Signal(int, str, str)
     cancelled = Signal(int)
     batch_file_started = Signal(int, int)  # ticket, item index
@@ -177,8 +178,8 @@ class RenderWorker(QObject):
 
     def _prefetch(self) -> None:
         """Idle time on a GPU: pre-render a few creativity levels of the faces shown, so the
-        creativity slider answers at once with a near preview. Any request cancels it. Not on
-        the CPU, where one batch of faces takes seconds and would delay the next slider move."""
+        creativity slider answers at once with a near preview. A new render request cancels it.
+        Not on the CPU, where one batch of faces takes seconds and would delay the next slider move."""
         from restore_core.engine import drive
 
         assert self._engine is not None
@@ -228,13 +229,13 @@ class RenderWorker(QObject):
         return event
 
     def _ensure_image(self, image: ImageRef) -> None:
+        from restore_core.io import default_output_suffix
+
         assert self._engine is not None
         if self._loaded == image.id:
             return
         self._loaded = None
         self._detected = None
-        from restore_core.io import default_output_suffix
-
         loaded = self._engine.open(image.path)
         self._loaded = image.id
         self._signals.opened.emit(

@@ -132,6 +132,27 @@ def test_photo_upscaled_3x_gives_the_same_faces_at_3x_coordinates(detector, dete
         np.testing.assert_allclose(large.landmarks_array(), 3 * small.landmarks_array(), atol=3.0)
 
 
+def test_faces_from_a_tile_land_where_the_same_pixels_alone_put_them(detector, detect, photo) -> None:
+    # The crowd's fine level is full size in two tiles; the second tile, cut out and detected
+    # on its own (one level, one tile), sees the same pixels: its small faces, shifted by the
+    # tile's origin, are the full image's faces to the last digit.
+    rgb = photo(CROWD)
+    fine = multiscale.plan_levels(rgb.shape[1], rgb.shape[0])[-1]
+    assert (fine.width, fine.height) == (rgb.shape[1], rgb.shape[0]) and len(fine.tile_origins) == 2
+    (x0, _), (x1, _) = fine.tile_origins
+    alone = detector.detect(np.ascontiguousarray(rgb[:, x1:]), DEFAULT)
+    full = np.array([f.box for f in detect(CROWD)])
+    checked = 0
+    for face in alone:
+        # Away from the overlap with the first tile, and too small for the coarse level.
+        if face.box[0] < x0 + fine.tile_width - x1 + 10 or face.size >= 60:
+            continue
+        shifted = np.array(face.box) + (x1, 0, x1, 0)
+        assert np.abs(full - shifted).max(axis=1).min() < 0.01, face.box
+        checked += 1
+    assert checked >= 50
+
+
 def test_blank_images_give_no_faces(detector) -> None:
     blanks = (np.zeros((480, 640, 3), np.uint8), np.full((1500, 2000, 3), 128, np.uint8), np.zeros((1, 1, 3), np.uint8))
     for rgb in blanks:
@@ -330,17 +351,37 @@ def test_a_missing_detector_without_download_is_a_model_error(models_dir: Path) 
         load_detector("auto", torch.device("cpu"), allow_download=False)
 
 
-def test_fused_network_gives_facexlib_outputs(detector, detector_weights: Path, photo) -> None:
+@pytest.fixture(scope="session")
+def facexlib_detector(detector_weights: Path) -> torch.nn.Module:
+    """facexlib's own RetinaFace with the same weights, unchanged."""
     from facexlib.detection.retinaface import RetinaFace
 
     reference = RetinaFace(network_name="mobile0.25", half=False, device=torch.device("cpu"))
     reference.load_state_dict(retinaface.load_state(detector_weights))
-    reference.eval()
+    return reference.eval()
+
+
+def test_fused_network_gives_facexlib_outputs(detector, facexlib_detector, photo) -> None:
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in detector.net.modules())
     x = retinaface.to_network_input(photo("collage_two_faces.jpg")[None], torch.device("cpu"))
     with torch.inference_mode():
-        for ours, theirs in zip(detector.net(x), reference(x.contiguous())):
+        for ours, theirs in zip(detector.net(x), facexlib_detector(x.contiguous())):
             torch.testing.assert_close(ours, theirs, atol=2e-3, rtol=1e-3)
+
+
+def test_a_small_photo_gives_what_facexlib_gives_at_full_size(detector, facexlib_detector, photo) -> None:
+    # 700 x 464 runs as one level at full size, one tile: facexlib's own detect_faces there
+    # (BGR input, its PriorBox, decode and NMS) must give the same faces.
+    rgb = photo("collage_two_faces.jpg")
+    with torch.inference_mode():
+        theirs = facexlib_detector.detect_faces(rgb[..., ::-1].copy(), conf_threshold=DEFAULT.score_threshold)
+    ours = detector.detect(rgb, DEFAULT)
+    theirs = sorted(theirs.tolist(), key=lambda row: (row[0] + row[2]) / 2)
+    assert len(ours) == len(theirs) == 2
+    for face, row in zip(ours, theirs):
+        np.testing.assert_allclose(face.box, row[:4], atol=0.05)
+        assert face.score == pytest.approx(row[4], abs=1e-3)
+        np.testing.assert_allclose(face.landmarks_array().ravel(), row[5:], atol=0.05)
 
 
 # --- the multi-scale plan ------------------------------------------------------------

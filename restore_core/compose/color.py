@@ -60,5 +60,7 @@ def match_color(restored: np.ndarray, reference: np.ndarray, mask: np.ndarray | 
     shift = ((low_lab - mean) * (ratio - 1.0) + (mean_ref - mean)).astype(np.float32)
     # Both sides go through the same conversion, so a zero shift gives a zero offset.
     offset = cv2.cvtColor(low_lab + shift, cv2.COLOR_Lab2RGB) - cv2.cvtColor(low_lab, cv2.COLOR_Lab2RGB)
-    offset = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.clip(restored + offset, 0.0, 1.0)
+    # The upsampled offset becomes the result: one full-size array, no temporaries.
+    out = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
+    np.add(out, restored, out=out)
+    return np.clip(out, 0.0, 1.0, out=out)

@@ -17,6 +17,9 @@ pixels, ``strength`` its contrast.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -126,11 +129,17 @@ def _silver_deviation(grain_sigma: float, clump_sigma: float) -> float:
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a bijective, well-mixed hash of 64-bit integers (wrapping arithmetic)."""
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    """splitmix64's finaliser: a bijective, well-mixed hash of 64-bit integers (wrapping arithmetic).
+
+    Works in place on ``z`` (a megapixel region's keys are tens of MB: no copies of them).
+    """
+    z += np.uint64(0x9E3779B97F4A7C15)
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
 
 
 def _raw_numbers(seed: int, planes: int, region: Region) -> tuple[np.ndarray, np.ndarray]:
@@ -147,11 +156,53 @@ def _raw_numbers(seed: int, planes: int, region: Region) -> tuple[np.ndarray, np
     key = ys[:, None, None] | xs[None, :, None] | np.arange(planes, dtype=np.uint64)[None, None, :]
     with np.errstate(over="ignore"):
         seed_key = _mix(np.array([seed], dtype=np.uint64))[0]
-        parts = _mix(key ^ seed_key).view(np.uint16).reshape(key.shape + (4,))
-    total = parts[..., 0].astype(np.float32) + parts[..., 1] + parts[..., 2]
-    gauss = (total - np.float32(1.5 * 65535)) * np.float32(2 / 65535)  # sd of a sum of 3 uniforms: 1/2
-    uniform = (parts[..., 3].astype(np.float32) + np.float32(0.5)) * np.float32(1 / 65536)
+        key ^= seed_key
+        parts = _mix(key).view(np.uint16).reshape(key.shape + (4,))
+    # In place, in the order (p0 + p1) + p2, then - mean, then * scale.
+    gauss = parts[..., 0].astype(np.float32)
+    gauss += parts[..., 1]
+    gauss += parts[..., 2]
+    gauss -= np.float32(1.5 * 65535)
+    gauss *= np.float32(2 / 65535)  # sd of a sum of 3 uniforms: 1/2
+    uniform = parts[..., 3].astype(np.float32)
+    uniform += np.float32(0.5)
+    uniform *= np.float32(1 / 65536)
     return gauss, uniform
+
+
+class _NoiseCache:
+    """Recently made unit grain, by (recipe, seed, region), up to a byte budget.
+
+    Grain strength only scales the unit grain, and a preview re-renders the same regions:
+    a strength move (or any other slider) reuses the grain instead of hashing and filtering
+    every pixel again. Entries are read-only; the cache is shared by threads.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        noise = make()
+        noise.setflags(write=False)
+        if noise.nbytes <= self.max_bytes // 4:  # a full-size export's strips would only churn it
+            with self._lock:
+                if key not in self._entries:
+                    self._entries[key] = noise
+                    self._bytes += noise.nbytes
+                while self._bytes > self.max_bytes:
+                    self._bytes -= self._entries.popitem(last=False)[1].nbytes
+        return noise
+
+
+#: About four 1600 x 1000 previews' worth of monochrome grain.
+_noise_cache = _NoiseCache(64 * 2**20)
 
 
 def grain_noise(settings: GrainSettings, region: Region, channels: int) -> np.ndarray:
@@ -159,20 +210,29 @@ def grain_noise(settings: GrainSettings, region: Region, channels: int) -> np.nd
 
     planes is 1 for the monochrome models (silver, grey) and ``channels`` for gaussian.
     """
-    x0, y0, x1, y1 = region
+    return _unit_grain(settings, region, channels).copy()
+
+
+def _unit_grain(settings: GrainSettings, region: Region, channels: int) -> np.ndarray:
+    """``grain_noise``, read-only and cached."""
     recipe = _Recipe.of(settings, channels)
-    if x1 <= x0 or y1 <= y0 or settings.density <= 0:
+    return _noise_cache.get((recipe, settings.seed, region), lambda: _make_grain(recipe, settings.seed, region))
+
+
+def _make_grain(recipe: _Recipe, seed: int, region: Region) -> np.ndarray:
+    x0, y0, x1, y1 = region
+    if x1 <= x0 or y1 <= y0 or recipe.density <= 0:
         return np.zeros((max(0, y1 - y0), max(0, x1 - x0), recipe.planes), dtype=np.float32)
     m = recipe.margin
     if m == 0:  # no filter: every pixel on its own, whatever the region
-        return recipe.filtered(*_raw_numbers(settings.seed, recipe.planes, region))
+        return recipe.filtered(*_raw_numbers(seed, recipe.planes, region))
     # Filters run per tile of the absolute grid, each on an array of one fixed shape (tile
     # plus margin), so no value depends on the region asked for.
     ty0, ty1 = y0 // _TILE, (y1 - 1) // _TILE
     tx0, tx1 = x0 // _TILE, (x1 - 1) // _TILE
     bx0, by0 = tx0 * _TILE - m, ty0 * _TILE - m
     block = (bx0, by0, (tx1 + 1) * _TILE + m, (ty1 + 1) * _TILE + m)
-    gauss, uniform = _raw_numbers(settings.seed, recipe.planes, block)
+    gauss, uniform = _raw_numbers(seed, recipe.planes, block)
     out = np.empty((y1 - y0, x1 - x0, recipe.planes), dtype=np.float32)
     for ty in range(ty0, ty1 + 1):
         for tx in range(tx0, tx1 + 1):
@@ -203,8 +263,9 @@ def apply_grain(
         return
     h, w, channels = values.shape
     x0, y0 = origin
-    noise = grain_noise(settings, (x0, y0, x0 + w, y0 + h), channels)
-    noise *= np.float32(_MAX_SIGMA * settings.strength * native_max)
+    noise = _unit_grain(settings, (x0, y0, x0 + w, y0 + h), channels) * np.float32(
+        _MAX_SIGMA * settings.strength * native_max
+    )
     if settings.model == "silver":
         luma = values[..., 0] if channels == 1 else values @ _LUMA
         tone = np.clip(luma / np.float32(native_max), 0, 1)
@@ -246,10 +307,16 @@ def add_image_grain(
 
     Works in strips of ``rows`` rows so no full-canvas float copy is made. ``origin`` is the
     output-image position of ``canvas[0, 0]`` (a viewport crop gets the full render's grain).
+    Strips start on the filter grid, so no filter tile is computed for two strips.
     """
     if not (settings.enabled and settings.scope == "image"):
         return
-    for top in range(0, canvas.shape[0], rows):
-        strip = canvas[top : top + rows]
+    height = canvas.shape[0]
+    rows = max(_TILE, rows - rows % _TILE)
+    top = 0
+    while top < height:
+        bottom = min(height, (origin[1] + top) // rows * rows + rows - origin[1])
+        strip = canvas[top:bottom]
         strip[...] = add_grain(strip, settings, origin=(origin[0], origin[1] + top), native_max=native_max)
+        top = bottom
 

@@ -16,5 +16,6 @@ def to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
-        values = np.clip(np.rint(values), info.min, info.max)
+        values = np.rint(values)
+        np.clip(values, info.min, info.max, out=values)
     return values.astype(dtype)

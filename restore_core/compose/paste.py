@@ -110,11 +110,16 @@ def paste_face(
     source = warp.to_region(source_face, region)
     levels = _pyramid_levels(warp)
     added = _shrunk_warp(warp, levels).to_region(_shrunk(face_rgb - source_face, levels), region)
-    restored = source + added
-    change = to_native(restored) - to_native(source)
-    target = original[y0:y1, x0:x1].astype(np.float32) + change
+    # In place from here (region-sized arrays, no temporaries): restored = source + added,
+    # target = original + native(restored) - native(source), blended += weight * (target - blended).
+    restored = np.add(added, source, out=added)
+    target = to_native(restored)
+    target -= to_native(source)
+    np.add(target, original[y0:y1, x0:x1], out=target)
     blended = patch.astype(np.float32)
-    blended += weight[..., None] * (target - blended)
+    target -= blended
+    target *= weight[..., None]
+    blended += target
     if grain is not None and grain.enabled and grain.scope == "faces":
         apply_grain(
             blended,

@@ -38,7 +38,8 @@ class FaceDetector:
         """Faces in ``rgb8`` (H x W x 3 uint8 RGB, upright) in its pixel coordinates.
 
         Filtered by ``settings`` (score threshold from sensitivity, sizes, centre face) and
-        ordered left to right (see ``select.sort_faces``). Boxes of faces cut by the image
+        ordered left to right (see ``select.sort_faces``). Coordinates are those facexlib's
+        ``detect_faces`` reports for the image at full size; boxes of faces cut by the image
         edge may reach past it.
         """
         if rgb8.dtype != np.uint8 or rgb8.ndim != 3 or rgb8.shape[2] != 3:
@@ -52,9 +53,11 @@ class FaceDetector:
                 if image.shape[:2] != (level.height, level.width):
                     image = cv2.resize(image, (level.width, level.height), interpolation=cv2.INTER_AREA)
                 level_found = self._detect_level(image, level, settings.score_threshold)
+                level_found = multiscale.suppress(level_found, level_found.scores)
                 found.append(level_found.mapped(*level.scale(width, height)))
                 penalties.append(multiscale.size_penalty(level_found.sizes()))
-        merged = multiscale.merge(RawDetections.concatenate(found), np.concatenate(penalties))
+        candidates = RawDetections.concatenate(found)
+        merged = multiscale.suppress(candidates, candidates.scores - np.concatenate(penalties))
         faces = [
             DetectedFace(
                 box=tuple(float(v) for v in box),  # type: ignore[arg-type]

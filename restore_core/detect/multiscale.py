@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torchvision.ops import nms
 
-from .retinaface import NMS_IOU, RawDetections
+from .retinaface import RawDetections
 
 COARSE_SIDE = 640  # long side of the coarse level, in pixels
 #: Pixels of the finest level: bounds detection time on large photos (24 MP -> about 0.4x).
@@ -38,6 +38,8 @@ EDGE_MARGIN = 4
 #: Tiles overlap by this much, so that every face a tiled level owns lies whole, with
 #: margins, inside some tile (the coarsest level, the only one owning any size, is one tile).
 TILE_OVERLAP = math.ceil(MIN_OWNED_FACE * MAX_LEVEL_RATIO * BAND_OVERLAP) + 2 * EDGE_MARGIN
+#: Boxes overlapping more than this are the same face (facexlib's value).
+NMS_IOU = 0.4
 #: Face size (network pixels) RetinaFace localises best, between its middle anchors (64, 128).
 #: Of the detections of one face, the merge keeps the one from the level closest to it.
 BEST_FACE = 96.0
@@ -116,10 +118,11 @@ def size_penalty(net_sizes: np.ndarray) -> np.ndarray:
     return np.abs(np.log2(np.maximum(net_sizes, 1e-6) / BEST_FACE))
 
 
-def merge(found: RawDetections, penalty: np.ndarray) -> RawDetections:
-    """Non-maximum suppression across tiles and levels, ranked by score minus size penalty."""
+def suppress(found: RawDetections, rank: np.ndarray) -> RawDetections:
+    """Greedy non-maximum suppression: of boxes overlapping more than ``NMS_IOU``, the one of
+    highest ``rank`` stays. Within a level rank by score (as facexlib); across levels by score
+    minus ``size_penalty``."""
     if not len(found):
         return found
-    rank = torch.from_numpy(found.scores - penalty)
-    keep = nms(torch.from_numpy(found.boxes), rank, NMS_IOU).numpy()
+    keep = nms(torch.from_numpy(found.boxes), torch.from_numpy(rank), NMS_IOU).numpy()
     return found[keep]

@@ -1,8 +1,9 @@
 """facexlib's RetinaFace network: weights loading and one batched forward pass.
 
 The network is built directly from facexlib's class (never ``init_detection_model``, which
-downloads into site-packages). Its outputs are decoded here, on the anchors above the score
-threshold only, in the pixels of the tile the network saw; ``multiscale`` maps them back.
+downloads into site-packages). Its outputs are decoded with facexlib's ``decode`` and
+``decode_landm``, on the anchors above the score threshold only, in the pixels of the tile
+the network saw; the detector maps them back to the image.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ _MIN_SIZES = ((16, 32), (64, 128), (256, 512))
 _VARIANCE = (0.1, 0.2)
 #: The networks were trained on BGR pixels in 0..255 minus this mean.
 _MEAN_BGR = (104.0, 117.0, 123.0)
-#: Boxes overlapping more than this are the same face (facexlib's value).
-NMS_IOU = 0.4
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +173,8 @@ def to_network_input(tiles_rgb8: np.ndarray, device: torch.device) -> torch.Tens
 def forward(net: torch.nn.Module, x: torch.Tensor, threshold: float) -> list[RawDetections]:
     """Run ``net`` on the batch ``x``; per input, the detections scoring above ``threshold``
     in input pixels, before non-maximum suppression."""
+    from facexlib.detection.retinaface_utils import decode, decode_landm
+
     loc, conf, landm = net(x)
     anchors = _anchors(int(x.shape[2]), int(x.shape[3]), x.device)
     if anchors.shape[0] != loc.shape[1]:
@@ -181,11 +182,9 @@ def forward(net: torch.nn.Module, x: torch.Tensor, threshold: float) -> list[Raw
     found = []
     for i in range(len(x)):
         keep = conf[i, :, 1] > threshold
-        a, d, lm = anchors[keep], loc[i][keep], landm[i][keep].reshape(-1, 5, 2)
-        centre = a[:, :2] + d[:, :2] * _VARIANCE[0] * a[:, 2:]
-        size = a[:, 2:] * torch.exp(d[:, 2:] * _VARIANCE[1])
-        boxes = torch.cat([centre - size / 2, centre + size / 2], dim=1)
-        points = a[:, None, :2] + lm * _VARIANCE[0] * a[:, None, 2:]
+        # Anchors in pixels give pixels: both decodings are linear in the anchor geometry.
+        boxes = decode(loc[i][keep], anchors[keep], _VARIANCE)
+        points = decode_landm(landm[i][keep], anchors[keep], _VARIANCE).reshape(-1, 5, 2)
         # To the CPU before widening: MPS has no float64.
         found.append(
             RawDetections(

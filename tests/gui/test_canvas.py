@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
-from app.canvas import SIDE_GAP, FaceBox, ImageCanvas, ViewMode
+from app.canvas import DROP_TARGET, SIDE_GAP, FaceBox, ImageCanvas, ViewMode
 from app.qimage import qimage_to_rgb8, rgb8_to_qimage
 
 
@@ -86,3 +88,22 @@ def test_space_shows_the_original(qtbot, canvas: ImageCanvas) -> None:
     assert pixel() == (200, 0, 0)
     qtbot.keyRelease(canvas, Qt.Key.Key_Space)
     assert pixel() == (0, 0, 200)
+
+
+def test_a_photo_dragged_over_a_face_box_marks_it_as_the_reference_target(qtbot, canvas: ImageCanvas, tmp_path) -> None:
+    photo = tmp_path / "reference.jpg"
+    photo.write_bytes(b"")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    over = canvas.image_to_widget(QPointF(100, 100))
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(canvas, QDragEnterEvent(over, *args))
+    QApplication.sendEvent(canvas, QDragMoveEvent(over, *args))
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    edge = canvas.image_to_widget(QPointF(50, 100)).toPoint()  # the box's left edge
+    assert tuple(shot[edge.y(), edge.x()]) == (DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue())
+    with qtbot.waitSignal(canvas.reference_dropped) as dropped:
+        QApplication.sendEvent(canvas, QDropEvent(over, *args))
+    assert dropped.args == [0, photo]
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    assert tuple(shot[edge.y(), edge.x()]) != (DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue())

@@ -70,7 +70,7 @@ def test_codeformer_needs_its_licence_accepted_once(qtbot, loaded: MainWindow, m
     qtbot.waitUntil(lambda: win.render_error is not None, timeout=60_000)
     assert "codeformer.pth" in win.render_error
     assert win.message_bar.isVisible() and "codeformer.pth" in win.message_bar.label.text()
-    win.undo_action.trigger()
+    win.commands.undo.trigger()
     wait_for_render(qtbot, win)
 
 
@@ -104,7 +104,7 @@ def test_keyboard_shortcuts(qtbot, loaded: MainWindow, monkeypatch: pytest.Monke
 
 def test_paste_opens_a_copied_image_and_recent_files_remember_photos(qtbot, window: MainWindow, photos_dir: Path) -> None:
     QGuiApplication.clipboard().setImage(QImage(str(photos_dir / PHOTO)))
-    window.paste_action.trigger()
+    window.commands.paste.trigger()
     wait_for_render(qtbot, window)
     assert window.image is not None and window.image.path.name == "Pasted photo 1.png"
     assert len(window.faces) == 2
@@ -113,7 +113,7 @@ def test_paste_opens_a_copied_image_and_recent_files_remember_photos(qtbot, wind
     window.open_paths([photos_dir / PHOTO])
     wait_for_render(qtbot, window)
     assert window.store.recent_files() == [photos_dir / PHOTO]
-    assert [a.text() for a in window.recent_menu.actions()][0] == PHOTO
+    assert [a.text() for a in window.commands.recent_menu.actions()][0] == PHOTO
 
 
 def test_creativity_shows_a_preview_then_the_exact_faces(qtbot, face_models_dir: Path, window: MainWindow, aligned_dir: Path) -> None:

@@ -138,25 +138,25 @@ def test_export_writes_the_photo_report_and_comparison(qtbot, loaded: MainWindow
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
     out = tmp_path / "restored.png"
     with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
-        assert win.export_image(out) is not None
+        assert win.exporter.export_image(out) is not None
     written = np.asarray(Image.open(out).convert("RGB"))
     assert np.abs(written.astype(int) - win.last_result.rgb8).max() <= 1  # the preview is what is saved
     report = json.loads((tmp_path / "restored_faces.json").read_text())
     assert len(report["faces"]) == 3 and report["settings"]["face"]["model"] == "passthrough"
     comparison = tmp_path / "comparison.jpg"
     with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
-        win.export_comparison(comparison)
+        win.exporter.export_comparison(comparison)
     assert Image.open(comparison).size == (2 * written.shape[1], written.shape[0])  # before | after
     assert asked == []
 
     # the same name again: asked, refused, nothing written
     before = out.stat().st_mtime_ns
-    assert win.export_image(out) is None
+    assert win.exporter.export_image(out) is None
     assert len(asked) == 1 and str(out) in asked[0]
     assert out.stat().st_mtime_ns == before
 
     # and the original photo is never a target
-    assert win.export_image(win.image.path) is None
+    assert win.exporter.export_image(win.image.path) is None
 
 
 def test_undo_and_redo_settings_changes(qtbot, loaded: MainWindow) -> None:
@@ -168,15 +168,15 @@ def test_undo_and_redo_settings_changes(qtbot, loaded: MainWindow) -> None:
     win.controls.creativity.slider.setValue(80)
     assert win.settings.face.strength == 0.3 and win.settings.face.creativity == 0.8
 
-    win.undo_action.trigger()
+    win.commands.undo.trigger()
     assert win.settings.face.creativity == start.face.creativity and win.settings.face.strength == 0.3
     assert win.controls.creativity.value() == start.face.creativity
-    win.undo_action.trigger()
+    win.commands.undo.trigger()
     assert win.settings == start
     assert win.controls.strength.value() == start.face.strength
-    win.redo_action.trigger()
+    win.commands.redo.trigger()
     assert win.settings.face.strength == 0.3
-    assert QKeySequence("Ctrl+Shift+Z") in win.redo_action.shortcuts()
+    assert QKeySequence("Ctrl+Shift+Z") in win.commands.redo.shortcuts()
     wait_for_render(qtbot, win)
 
 

@@ -1,0 +1,53 @@
+"""The benchmark command runs a small configuration end to end and writes its table (no timing checks)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from restore_core.bench.cli import main
+
+
+def _rows(markdown: str, scenario: str) -> list[list[str]]:
+    """Table rows of ``scenario``, as lists of cell texts."""
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith(f"| {scenario} |")
+    ]
+
+
+def test_quick_bench_writes_a_table_with_both_pipelines(tmp_path: Path) -> None:
+    output = tmp_path / "docs" / "benchmarks.md"
+    args = ["--quick", "--scenarios", "detect,paste", "--device", "cpu", "--output", str(output)]
+    code = main([*args, "--work-dir", str(tmp_path / "work"), "--testdata", str(SHARED)])
+
+    assert code == 0
+    text = output.read_text(encoding="utf-8")
+    assert "python -m restore_core.bench --quick --scenarios detect,paste" in text
+    assert re.search(r"^- CPU: .+, \d+ cores, torch threads \d+$", text, re.MULTILINE)
+    assert re.search(r"fp32 matmul: \d+ GFLOP/s", text)
+
+    (detect,) = _rows(text, "5 detection, 24 MP photo")
+    scenario, case, ours, reference, ratio, target, status, memory, note = detect
+    assert case.endswith("4026 x 5961")  # the 24 MP copy of the 2-face photo the bench made
+    assert re.fullmatch(r"\d+\.\d+ s", ours) and re.fullmatch(r"\d+\.\d+ s", reference)
+    assert re.fullmatch(r"\d+\.\d\dx", ratio)
+    assert target == "< 1.5 s" and status in ("met", "**missed**")
+    assert "faces: ours 2, reference 2" in note  # both pipelines found the two children
+    assert (tmp_path / "work" / "photos" / "two_children_film_24mp.jpg").is_file()
+
+    paste = _rows(text, "9 paste-back per face, 24 MP canvas")
+    assert [row[1] for row in paste] == ["1 face, 30 px", "300 faces, 20-40 px", "1 face, 400 px", "1 face, 1500 px"]
+    assert all(re.fullmatch(r"\d+(\.\d+)? ms/face", row[2]) for row in paste)
+
+
+def test_unknown_scenarios_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--scenarios", "detect,nonsense", "--output", str(tmp_path / "out.md")])
+    assert exit_.value.code == 2
+    assert "nonsense" in capsys.readouterr().err
+    assert not (tmp_path / "out.md").exists()
