@@ -68,7 +68,7 @@ class AlignedFace:
 
     @property
     def rgb(self) -> np.ndarray:
-        return self.rgb8.astype(np.float32) / 255.0
+        return np.divide(self.rgb8, np.float32(255.0), dtype=np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,11 +155,12 @@ class RenderEngine:
         self._detector_name: str | None = None
         self._restorers: dict[str, Any] = {}
         self._device: Any = None
-        # model outputs: (generation, face, model, creativity, user pre-conditioning) -> float16 face
+        # model outputs: (generation, face, model, creativity, user pre-conditioning) -> uint8 face
         self._outputs = _LRU(max_cached_faces * 4)
         # CodeFormer encoder features: (generation, face, model, pre-conditioning) -> features (~48 MB each)
         self._features = _LRU(24)
         self._matched = _LRU(max_cached_faces)
+        self._last_view: tuple[tuple[Any, ...], np.ndarray] | None = None
         self._references = ReferenceCache()
         self._identity: Any = None
         self._locked: dict[tuple[Any, ...], float] = {}  # identity lock: chosen creativity per face
@@ -186,6 +187,7 @@ class RenderEngine:
 
     def set_image(self, image: LoadedImage) -> None:
         self._image = image
+        self._last_view = None
         self._detections.clear()
         self._set_faces([])
 
@@ -205,14 +207,11 @@ class RenderEngine:
 
     def detect_steps(self, detection: DetectionSettings) -> Steps[list[DetectedFace]]:
         if detection not in self._detections:
-            from .detect import select_faces
-
             yield ProgressEvent("detect", 0, 1, "finding faces")
             detector = self._load_detector(detection.detector)
             start = time.perf_counter()
             rgb8 = self.image.working_rgb8()
-            found = detector.detect(rgb8, detection)
-            self._detections[detection] = select_faces(found, detection, (self.image.width, self.image.height))
+            self._detections[detection] = detector.detect(rgb8, detection)  # filtered and ordered
             self._timed("detect", start)
             yield ProgressEvent("detect", 1, 1, f"{len(self._detections[detection])} faces")
         self._set_faces(self._detections[detection])
@@ -310,7 +309,8 @@ class RenderEngine:
                     restored = self._run_model(restorer, model, chunk)
                     self._timed("restore", t0)
                     for (index, face), out in zip(chunk, restored):
-                        self._outputs.put(self._output_key(index, model, face), out.astype(np.float16))
+                        # 8-bit: the models' own precision, and the cheapest to cache and convert.
+                        self._outputs.put(self._output_key(index, model, face), _to_rgb8(out))
                     done += len(chunk)
         if total:
             yield ProgressEvent("restore", total, total, "faces restored")
@@ -422,13 +422,13 @@ class RenderEngine:
         self, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
     ) -> _FaceOutput:
         """Colour match (cached): to the reference's face when paired, else to the original's."""
-        raw = self._outputs.get_fresh(key)
+        raw = np.divide(self._outputs.get_fresh(key), np.float32(255.0), dtype=np.float32)
         if not face.color_match:
-            return _FaceOutput(raw.astype(np.float32), key.model, preview, key.creativity, reference)
+            return _FaceOutput(raw, key.model, preview, key.creativity, reference)
         matched_key = (key, reference)
         matched = self._matched.get_fresh(matched_key)
         if matched is None:
-            matched = match_face_color(raw.astype(np.float32), self.aligned(key.index).rgb, reference)
+            matched = match_face_color(raw, self.aligned(key.index).rgb, reference)
             self._matched.put(matched_key, matched)
         return _FaceOutput(matched, key.model, preview, key.creativity, reference)
 
@@ -448,10 +448,7 @@ class RenderEngine:
         selected = self._selected(settings)
         outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview, cancel=cancel)
         start = time.perf_counter()
-        original = image.working_rgb8()[y0:y1, x0:x1]
-        if scale != 1.0:
-            size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-            original = cv2.resize(original, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        original = self._view((x0, y0, x1, y1), scale)
         canvas = original.copy()
         self._compose(canvas, original, (x0, y0), scale, settings, outputs, to_native=_srgb8_to_native, native_max=255.0)
         self._timed("compose", start)
@@ -459,6 +456,20 @@ class RenderEngine:
         return RenderResult(
             canvas, (x0, y0, x1, y1), scale, faces, any(o.preview for o in outputs.values()), dict(self.timings)
         )
+
+    def _view(self, region: Region, scale: float) -> np.ndarray:
+        """The unrestored ``region`` at ``scale`` (read-only); the last one is kept, since a
+        slider move re-renders the same view and resizing 12 MP costs more than the faces."""
+        key = (id(self.image), region, scale)
+        if self._last_view is None or self._last_view[0] != key:
+            x0, y0, x1, y1 = region
+            view = self.image.working_rgb8()[y0:y1, x0:x1]
+            if scale != 1.0:
+                size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+                view = cv2.resize(view, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+                view.flags.writeable = False
+            self._last_view = (key, view)
+        return self._last_view[1]
 
     def render(self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any) -> RenderResult:
         return drive(self.render_steps(settings, **options), progress)
@@ -539,9 +550,7 @@ class RenderEngine:
         thumb = cv2.resize(aligned.rgb8, (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA)
         restored = None
         if output is not None:
-            restored = cv2.resize(
-                np.clip(output.rgb * 255 + 0.5, 0, 255).astype(np.uint8), (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA
-            )
+            restored = _to_rgb8(cv2.resize(output.rgb, (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA))
         reference = output.reference if output else None
         return FaceRender(
             index=index,
@@ -562,7 +571,7 @@ class RenderEngine:
             return None
         identity = self.identity()
         target = output.reference.rgb8 if output.reference is not None else self.aligned(index).rgb8
-        restored = np.clip(output.rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+        restored = _to_rgb8(output.rgb)
         a, b = identity.embed(np.stack([restored, target]))
         return float(np.dot(a, b))
 
@@ -578,6 +587,10 @@ class RenderEngine:
 
     def _timed(self, stage: str, start: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _to_rgb8(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _srgb8_to_native(rgb: np.ndarray) -> np.ndarray:
