@@ -11,10 +11,9 @@ import pytest
 # Before any Qt import: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FACEMEND_SHARED", REPO.parent / "shared")) / "testdata"
-DETECTOR_WEIGHTS = SHARED / "weights" / "retinaface_mobilenet0.25.pth"
-PHOTOS = SHARED / "photos"
+# Plain helpers live in support.py: test modules import them from there, never from
+# "conftest", a module name shared with tests/gui/conftest.py.
+from support import DETECTOR_WEIGHTS, PHOTOS, SHARED  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,9 +70,3 @@ def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Pa
     (models_dir / "codeformer.pth").symlink_to(random_codeformer)
     return models_dir
 
-
-def psnr(a, b) -> float:
-    import numpy as np
-
-    mse = float(np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import psnr
+from support import psnr
 
 from restore_core.align import ALIGNED_SIZE, FFHQ_TEMPLATE_512, FaceWarp, estimate_warp
 from restore_core.faces import landmarks_from_box

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from support import SHARED
 
 from restore_core.bench.cli import main
 

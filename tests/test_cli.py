@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import psnr
+from support import psnr
 from restore_core.align import estimate_warp
 from restore_core.cli import main
 

@@ -16,9 +16,10 @@ import pytest
 from PIL import Image
 
 import formats
+from support import psnr
 from restore_core.align import estimate_warp
 from restore_core.cli import main
-from restore_core.io import SOFTWARE, LoadedImage, load_image
+from restore_core.io import SOFTWARE, load_image
 
 pytestmark = pytest.mark.slow
 
@@ -83,12 +84,6 @@ def _face_regions(report: dict, height: int, width: int) -> np.ndarray:
     return inside
 
 
-def _psnr8(a: LoadedImage, b: LoadedImage, mask: np.ndarray) -> float:
-    """PSNR of what the models see (8-bit sRGB), inside ``mask``."""
-    error = np.mean((a.working_rgb8()[mask].astype(np.float64) - b.working_rgb8()[mask]) ** 2)
-    return float("inf") if error == 0 else 10 * np.log10(255**2 / error)
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_every_format_comes_back_unchanged_outside_the_faces(
     models_dir: Path, inputs: dict[str, tuple[Path, str]], upright: np.ndarray, tmp_path: Path, case: str
@@ -111,7 +106,7 @@ def test_every_format_comes_back_unchanged_outside_the_faces(
     else:
         np.testing.assert_array_equal(after.alpha, before.alpha)
     assert after.icc_profile == before.icc_profile
-    assert _psnr8(before, after, inside) >= 35
+    assert psnr(before.working_rgb8()[inside], after.working_rgb8()[inside]) >= 35  # what the models see
 
 
 @pytest.mark.parametrize("case", ["png16", "tiff16_alpha_adobe"])
