@@ -296,7 +296,7 @@ class RenderEngine:
             # Faces sharing pre-conditioning and creativity go through the model together.
             groups: dict[tuple[Any, ...], list[tuple[int, FaceSettings]]] = {}
             for index, face in items:
-                pre = preconditioning_for(face, restorer.has_fidelity_input)
+                pre = preconditioning_for(face, restorer.creativity_by_preconditioning)
                 group_key = (pre.key(), _creativity_key(face.creativity) if restorer.has_fidelity_input else None)
                 groups.setdefault(group_key, []).append((index, face))
             for group in groups.values():
@@ -317,7 +317,7 @@ class RenderEngine:
 
     def _run_model(self, restorer: Any, model: str, chunk: list[tuple[int, FaceSettings]]) -> np.ndarray:
         face = chunk[0][1]
-        pre = preconditioning_for(face, restorer.has_fidelity_input)
+        pre = preconditioning_for(face, restorer.creativity_by_preconditioning)
         inputs = pre.apply(np.stack([self.aligned(i).rgb for i, _ in chunk]))
         if not restorer.runs_network:
             return restorer.restore(inputs, face.creativity)

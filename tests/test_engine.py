@@ -98,3 +98,12 @@ def test_output_scale_doubles_both_sides_and_keeps_dtype(models_dir: Path, photo
     out = engine.render_output(dataclasses.replace(settings, output=dataclasses.replace(settings.output, scale=2.0)))
     assert (out.width, out.height) == (2 * engine.image.width, 2 * engine.image.height)
     assert out.pixels.dtype == engine.image.pixels.dtype
+
+
+def test_passthrough_ignores_creativity_but_honours_explicit_preconditioning(models_dir: Path, photo: Path) -> None:
+    engine = _engine(photo)
+    plain = Settings(detection=MOBILE, face=FaceSettings(model="passthrough", creativity=0.0))
+    creative = dataclasses.replace(plain, face=dataclasses.replace(plain.face, creativity=1.0))
+    blurred = dataclasses.replace(plain, face=dataclasses.replace(plain.face, precondition=True, blur_sigma=2.0))
+    np.testing.assert_array_equal(engine.render(creative).rgb8, engine.render(plain).rgb8)
+    assert not np.array_equal(engine.render(blurred).rgb8, engine.render(plain).rgb8)

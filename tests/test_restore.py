@@ -73,7 +73,7 @@ def test_gfpgan_is_deterministic_and_batch_independent(gfpgan: SpandrelFaceResto
 def test_gfpgan_creativity_acts_through_preconditioning(gfpgan: SpandrelFaceRestorer, aligned_faces: np.ndarray) -> None:
     outputs = []
     for creativity in (0.0, 1.0):
-        pre = preconditioning_for(FaceSettings(creativity=creativity), gfpgan.has_fidelity_input)
+        pre = preconditioning_for(FaceSettings(creativity=creativity), gfpgan.creativity_by_preconditioning)
         outputs.append(gfpgan.restore(pre.apply(aligned_faces[:1]), creativity))
     # Random weights respond weakly to their input; any consistent change shows the plumbing.
     assert np.abs(outputs[0] - outputs[1]).mean() > 1e-5
@@ -85,11 +85,11 @@ def test_preconditioning_is_seeded_and_monotonic(aligned_faces: np.ndarray) -> N
     np.testing.assert_array_equal(a, Preconditioning(0.8, 0.02, 7).apply(face))
     assert not np.array_equal(a, Preconditioning(0.8, 0.02, 8).apply(face))
     changes = [
-        np.abs(preconditioning_for(FaceSettings(creativity=c), False).apply(face) - face).mean() for c in (0.0, 0.5, 1.0)
+        np.abs(preconditioning_for(FaceSettings(creativity=c), True).apply(face) - face).mean() for c in (0.0, 0.5, 1.0)
     ]
     assert changes[0] == 0 and changes[0] < changes[1] < changes[2]
     # A fidelity model gets no creativity pre-conditioning unless the user asks for it.
-    assert preconditioning_for(FaceSettings(creativity=1.0), True).is_identity
+    assert preconditioning_for(FaceSettings(creativity=1.0), False).is_identity
 
 
 def test_passthrough_returns_the_aligned_face(aligned_faces: np.ndarray) -> None:

@@ -49,11 +49,12 @@ class Preconditioning:
         return np.clip(out, 0.0, 1.0, out=out)
 
 
-def preconditioning_for(face: FaceSettings, has_fidelity_input: bool) -> Preconditioning:
-    """What to apply before a model, from the user's settings and the model's kind."""
+def preconditioning_for(face: FaceSettings, creativity_by_preconditioning: bool) -> Preconditioning:
+    """What to apply before a model, from the user's settings and the model's kind
+    (``FaceRestorer.creativity_by_preconditioning``)."""
     blur = face.blur_sigma if face.precondition else 0.0
     noise = face.noise_sigma if face.precondition else 0.0
-    if not has_fidelity_input:
+    if creativity_by_preconditioning:
         blur += MAX_CREATIVE_BLUR * face.creativity
         noise += MAX_CREATIVE_NOISE * face.creativity
     return Preconditioning(blur, noise, face.noise_seed)

@@ -38,6 +38,12 @@ class FaceRestorer(ABC):
     #: True when the network runs (False for passthrough): lets callers skip model work.
     runs_network: bool = True
 
+    @property
+    def creativity_by_preconditioning(self) -> bool:
+        """Whether creativity acts as input blur and noise: for networks without a fidelity
+        input. Passthrough has no creativity: it must show the aligned face exactly."""
+        return self.runs_network and not self.has_fidelity_input
+
     @abstractmethod
     def restore(self, faces: np.ndarray, creativity: float) -> np.ndarray:
         """``faces``: N x 512 x 512 x 3 float32 RGB in 0..1 -> the same shape, restored."""
