@@ -10,6 +10,7 @@ after only; holding Space shows the original in any mode.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,10 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 SIDE_GAP = 16  # image pixels between the two halves in side-by-side mode
 DIVIDER_GRAB = 8  # logical pixels either side of the divider that start a drag
+#: The rendered region reaches a quarter of the view past each edge and snaps out to this grid
+#: (image pixels), so small pans show restored pixels at once and ask for no new render.
+VIEW_PAD = 0.25
+VIEW_GRID = 256
 
 BACKGROUND = QColor(38, 38, 40)
 SELECTED = QColor(72, 200, 120)
@@ -60,6 +65,15 @@ class FaceBox:
     selected: bool
 
 
+@dataclass(frozen=True)
+class RenderView:
+    """What the preview renders: ``region`` (x0, y0, x1, y1 in image pixels) at ``scale``
+    (rendered pixels per image pixel: the zoom, at most 1)."""
+
+    region: tuple[int, int, int, int]
+    scale: float
+
+
 def local_files(urls: list) -> list[Path]:
     return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
 
@@ -69,6 +83,7 @@ class ImageCanvas(QWidget):
     files_dropped = Signal(list)  # list[Path]
     reference_dropped = Signal(int, Path)  # face index, photo
     zoom_changed = Signal(float)
+    view_changed = Signal()  # zoom, pan, size or view mode: ``render_view`` may differ
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +94,7 @@ class ImageCanvas(QWidget):
         self.setMinimumSize(320, 240)
         self._before: QImage | None = None
         self._after: QImage | None = None
+        self._after_region = QRectF()  # image pixels the ``_after`` view covers
         self._faces: tuple[FaceBox, ...] = ()
         self._mode = ViewMode.SPLIT
         self._split = 0.5  # divider position as a fraction of the image width
@@ -92,17 +108,25 @@ class ImageCanvas(QWidget):
         self._drop_face: int | None = None  # face under a photo being dragged in
 
     # ---------------------------------------------------------------- content
-    def set_images(self, before: QImage | None, after: QImage | None = None) -> None:
-        """A new photo: resets the view to fit."""
+    def set_images(self, before: QImage | None) -> None:
+        """A new photo: resets the view to fit; no restored view until ``set_after``."""
         self._before = before
-        self._after = after
+        self._after = None
         self._faces = ()
         self._fit = True
         self._refit()
-        self.update()
+        self._view_moved()
 
-    def set_after(self, after: QImage | None) -> None:
+    def set_after(self, after: QImage | None, region: tuple[int, int, int, int] | None = None) -> None:
+        """The restored view: ``after`` covers ``region`` of the photo (default all of it) at
+        any scale; outside it the original shows until the next render arrives."""
         self._after = after
+        if after is not None:
+            if region is None:
+                assert self._before is not None
+                region = (0, 0, self._before.width(), self._before.height())
+            x0, y0, x1, y1 = region
+            self._after_region = QRectF(x0, y0, x1 - x0, y1 - y0)
         self.update()
 
     def set_faces(self, faces: tuple[FaceBox, ...]) -> None:
@@ -122,7 +146,7 @@ class ImageCanvas(QWidget):
         self._mode = mode
         if self._fit:
             self._refit()
-        self.update()
+        self._view_moved()
 
     @property
     def split(self) -> float:
@@ -144,7 +168,7 @@ class ImageCanvas(QWidget):
     def zoom_to_fit(self) -> None:
         self._fit = True
         self._refit()
-        self.update()
+        self._view_moved()
 
     def zoom_actual(self) -> None:
         self.set_zoom(1.0)
@@ -166,7 +190,7 @@ class ImageCanvas(QWidget):
         self._fit = False
         self._offset = self._snap(anchor - image_point * self._scale)
         self.zoom_changed.emit(self._zoom)
-        self.update()
+        self._view_moved()
 
     def _snap(self, point: QPointF) -> QPointF:
         """The image origin on a whole device pixel: at 100 % every image pixel is one screen pixel."""
@@ -196,6 +220,28 @@ class ImageCanvas(QWidget):
         s = self._scale
         self._offset = self._snap(QPointF((self.width() - cw * s) / 2, (self.height() - ch * s) / 2))
         self.zoom_changed.emit(self._zoom)
+
+    def _view_moved(self) -> None:
+        self.view_changed.emit()
+        self.update()
+
+    def render_view(self) -> RenderView | None:
+        """The part of the photo the restored view needs now, at screen resolution."""
+        if self._before is None:
+            return None
+        w, h = self._before.width(), self._before.height()
+        origin = self._after_origin()
+        top_left = self.widget_to_image(QPointF(0, 0)) - origin
+        bottom_right = self.widget_to_image(QPointF(self.width(), self.height())) - origin
+        pad_x = VIEW_PAD * (bottom_right.x() - top_left.x())
+        pad_y = VIEW_PAD * (bottom_right.y() - top_left.y())
+        x0 = max(0, math.floor((top_left.x() - pad_x) / VIEW_GRID) * VIEW_GRID)
+        y0 = max(0, math.floor((top_left.y() - pad_y) / VIEW_GRID) * VIEW_GRID)
+        x1 = min(w, math.ceil((bottom_right.x() + pad_x) / VIEW_GRID) * VIEW_GRID)
+        y1 = min(h, math.ceil((bottom_right.y() + pad_y) / VIEW_GRID) * VIEW_GRID)
+        if x1 <= x0 or y1 <= y0:  # panned off the photo: keep the faces' thumbnails current
+            x0, y0, x1, y1 = 0, 0, w, h
+        return RenderView((x0, y0, x1, y1), min(1.0, self._zoom))
 
     # ---------------------------------------------------------------- coordinates
     def widget_to_image(self, point: QPointF) -> QPointF:
@@ -269,14 +315,27 @@ class ImageCanvas(QWidget):
                 painter.drawImage(self._after_origin(), before)
             return
         if mode is ViewMode.AFTER:
-            painter.drawImage(QPointF(0, 0), after)
+            self._paint_after(painter, after, QPointF(0, 0), QRectF(0, 0, w, h))
         elif mode is ViewMode.SIDE_BY_SIDE:
             painter.drawImage(QPointF(0, 0), before)
-            painter.drawImage(self._after_origin(), after)
-        else:  # split: before left of the divider, after right of it, from the same pixels grid
+            self._paint_after(painter, after, self._after_origin(), QRectF(0, 0, w, h))
+        else:  # split: before left of the divider, after right of it, on the same pixel grid
             cut = round(self._split * w)
             painter.drawImage(QRectF(0, 0, cut, h), before, QRectF(0, 0, cut, h))
-            painter.drawImage(QRectF(cut, 0, w - cut, h), after, QRectF(cut, 0, w - cut, h))
+            self._paint_after(painter, after, QPointF(0, 0), QRectF(cut, 0, w - cut, h))
+
+    def _paint_after(self, painter: QPainter, after: QImage, origin: QPointF, part: QRectF) -> None:
+        """``part`` of the photo (image pixels) from the restored view, placed at ``origin``;
+        where the view does not reach (just panned or zoomed out), the original."""
+        assert self._before is not None
+        visible = QRectF(self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height())))
+        needed = part.intersected(visible.translated(-origin))
+        painter.save()
+        painter.setClipRect(part.translated(origin))
+        if not self._after_region.contains(needed):
+            painter.drawImage(origin, self._before)
+        painter.drawImage(self._after_region.translated(origin), after, QRectF(after.rect()))
+        painter.restore()
 
     def _paint_faces(self, painter: QPainter) -> None:
         origins = [QPointF(0, 0)]
@@ -380,6 +439,7 @@ class ImageCanvas(QWidget):
         if self._fit:
             self._refit()
         super().resizeEvent(event)
+        self.view_changed.emit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120
@@ -406,7 +466,7 @@ class ImageCanvas(QWidget):
         elif self._drag == "pan":
             self._offset = self._snap(self._offset + pos - self._drag_last)
             self._fit = False
-            self.update()
+            self._view_moved()
         else:
             self._update_cursor(pos)
         self._drag_last = pos

@@ -31,7 +31,7 @@ from restore_core.faces import DetectedFace
 from restore_core.params import DetectionSettings, Settings
 
 from .batch_dialog import BatchDialog
-from .canvas import FaceBox, ImageCanvas, ViewMode, local_files
+from .canvas import FaceBox, ImageCanvas, RenderView, ViewMode, local_files
 from .controls import ControlsPanel
 from .export import Exporter
 from .face_panel import FacePanel
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self._faces: tuple[DetectedFace, ...] = ()
         self.last_result: RenderResult | None = None
         self.shown_ticket = 0  # the request ``last_result`` answers
+        self._rendering_view: RenderView | None = None  # the view of the latest render request
         self.render_error: str | None = None  # why the latest request failed, if it did
         self.engine_ready = False
         self.device_description = ""
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         self.canvas.files_dropped.connect(self.open_paths)
         self.canvas.reference_dropped.connect(self.set_reference)
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.canvas.view_changed.connect(self._on_view_changed)
         panel = self.face_panel
         panel.selection_toggled.connect(self.select_face)
         panel.select_all_requested.connect(self.commands.select_all.trigger)
@@ -419,15 +421,21 @@ class MainWindow(QMainWindow):
     def _request_render(self) -> None:
         if self._image is not None:
             self.render_error = None
-            self.service.render(self._image, self.settings)
+            self._rendering_view = self.canvas.render_view()
+            self.service.render(self._image, self.settings, self._rendering_view)
             self.show_busy(True)
+
+    def _on_view_changed(self) -> None:
+        """Zoom or pan: render again only when the view needs pixels the last request lacks."""
+        if self._image is not None and self.canvas.render_view() != self._rendering_view:
+            self._render_throttle()
 
     def _on_rendered(self, ticket: int, result: RenderResult) -> None:
         if ticket < self.service.latest_render_ticket:
             return  # stale: a newer request is on its way
         self.last_result = result
         self.shown_ticket = ticket
-        self.canvas.set_after(rgb8_to_qimage(result.rgb8))
+        self.canvas.set_after(rgb8_to_qimage(result.rgb8), result.region)
         self.face_panel.set_renders(result.faces)
         if self.message_bar.is_error:
             self.message_bar.hide()  # whatever failed before works again

@@ -30,6 +30,8 @@ from restore_core.errors import CancelledError, FacemendError
 from restore_core.faces import DetectedFace
 from restore_core.params import DetectionSettings, Settings
 
+from .canvas import RenderView
+
 if TYPE_CHECKING:
     from restore_core.engine import RenderEngine
 
@@ -49,6 +51,7 @@ class RenderRequest:
     ticket: int
     image: ImageRef
     settings: Settings
+    view: RenderView | None = None  # None: the whole photo at full size
 
 
 @dataclass(frozen=True)
@@ -272,8 +275,11 @@ class RenderWorker(QObject):
 
     def _render(self, job: RenderRequest, *, allow_preview: bool) -> Any:
         assert self._engine is not None
+        view = job.view or RenderView((0, 0, self._engine.image.width, self._engine.image.height), 1.0)
         result = self._engine.render(
             job.settings,
+            region=view.region,
+            scale=view.scale,
             progress=lambda e: self._signals.progress.emit(job.ticket, e),
             cancel=self._cancel,
             allow_preview=allow_preview,
@@ -402,11 +408,12 @@ class RenderService(QObject):
         self._ticket += 1
         return self._ticket
 
-    def render(self, image: ImageRef, settings: Settings) -> int:
+    def render(self, image: ImageRef, settings: Settings, view: RenderView | None = None) -> int:
+        """Ask for the preview of ``view`` (default: the whole photo at full size)."""
         ticket = self._next_ticket()
         self.latest_render_ticket = ticket
         with self._mailbox.lock:
-            self._mailbox.render = RenderRequest(ticket, image, settings)
+            self._mailbox.render = RenderRequest(ticket, image, settings, view)
             if self._mailbox.running_render and self._mailbox.running_cancel is not None:
                 self._mailbox.running_cancel.set()
         self._doorbell.ring.emit()

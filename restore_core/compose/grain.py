@@ -17,9 +17,11 @@ pixels, ``strength`` its contrast.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -307,16 +309,31 @@ def add_image_grain(
 
     Works in strips of ``rows`` rows so no full-canvas float copy is made. ``origin`` is the
     output-image position of ``canvas[0, 0]`` (a viewport crop gets the full render's grain).
-    Strips start on the filter grid, so no filter tile is computed for two strips.
+    Strips start on the filter grid, so no filter tile is computed for two strips. They are
+    independent and numpy and OpenCV release the GIL, so they run on all cores: a new seed
+    or density re-hashes every pixel of the view while the slider moves.
     """
     if not (settings.enabled and settings.scope == "image"):
         return
     height = canvas.shape[0]
     rows = max(_TILE, rows - rows % _TILE)
+    bounds: list[tuple[int, int]] = []
     top = 0
     while top < height:
         bottom = min(height, (origin[1] + top) // rows * rows + rows - origin[1])
-        strip = canvas[top:bottom]
-        strip[...] = add_grain(strip, settings, origin=(origin[0], origin[1] + top), native_max=native_max)
+        bounds.append((top, bottom))
         top = bottom
 
+    def add_to_strip(strip_rows: tuple[int, int]) -> None:
+        strip = canvas[strip_rows[0] : strip_rows[1]]
+        strip[...] = add_grain(strip, settings, origin=(origin[0], origin[1] + strip_rows[0]), native_max=native_max)
+
+    if len(bounds) == 1:
+        add_to_strip(bounds[0])
+    else:
+        list(_strip_pool().map(add_to_strip, bounds))  # list(): re-raises a strip's error here
+
+
+@lru_cache(maxsize=1)
+def _strip_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="facemend-grain")

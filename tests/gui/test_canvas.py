@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.canvas import DROP_TARGET, SIDE_GAP, FaceBox, ImageCanvas, ViewMode
+from app.canvas import DROP_TARGET, SIDE_GAP, VIEW_GRID, FaceBox, ImageCanvas, RenderView, ViewMode
 from app.qimage import qimage_to_rgb8, rgb8_to_qimage
 
 
@@ -22,7 +22,8 @@ def canvas(qtbot) -> ImageCanvas:
     before[..., 0] = 200
     after = np.zeros((300, 400, 3), np.uint8)
     after[..., 2] = 200
-    widget.set_images(rgb8_to_qimage(before), rgb8_to_qimage(after))
+    widget.set_images(rgb8_to_qimage(before))
+    widget.set_after(rgb8_to_qimage(after))
     widget.set_faces((FaceBox(0, (50, 50, 150, 150), 0.98, True), FaceBox(1, (250, 60, 330, 140), 0.9, False)))
     return widget
 
@@ -107,3 +108,46 @@ def test_a_photo_dragged_over_a_face_box_marks_it_as_the_reference_target(qtbot,
     assert dropped.args == [0, photo]
     shot = qimage_to_rgb8(canvas.grab().toImage())
     assert tuple(shot[edge.y(), edge.x()]) != (DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue())
+
+
+def test_render_view_follows_zoom_and_pan_on_a_large_photo(qtbot) -> None:
+    canvas = ImageCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(640, 480)
+    canvas.show()
+    canvas.set_images(rgb8_to_qimage(np.zeros((3000, 4000, 3), np.uint8)))
+    fit = canvas.render_view()
+    assert fit == RenderView((0, 0, 4000, 3000), canvas.zoom) and fit.scale < 0.2  # all of it, small
+
+    with qtbot.waitSignal(canvas.view_changed):
+        canvas.set_zoom(1.0, QPointF(320, 240))  # the centre at 100 %
+    view = canvas.render_view()
+    x0, y0, x1, y1 = view.region
+    assert view.scale == 1.0
+    assert all(v % VIEW_GRID == 0 for v in view.region)
+    assert x0 <= 2000 - 320 and x1 >= 2000 + 320 and y0 <= 1500 - 240 and y1 >= 1500 + 240  # covers the screen
+    assert (x1 - x0) * (y1 - y0) < 4000 * 3000 / 8  # but far from all of the photo
+
+    canvas.set_zoom(3.0, QPointF(320, 240))  # beyond 100 %: rendered at 100 % and magnified
+    assert canvas.render_view().scale == 1.0
+    canvas.set_zoom(1.0, QPointF(320, 240))
+    qtbot.mousePress(canvas, Qt.MouseButton.MiddleButton, pos=QPoint(320, 240))
+    qtbot.mouseMove(canvas, QPoint(330, 240))  # a small pan stays inside the padded region
+    assert canvas.render_view() == view
+    qtbot.mouseMove(canvas, QPoint(320 + 600, 240))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.MiddleButton, pos=QPoint(320 + 600, 240))
+    assert canvas.render_view().region[0] < x0  # the photo moved right: pixels further left are needed
+
+
+def test_a_partial_restored_view_is_drawn_over_the_original(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.AFTER)
+    canvas.zoom_actual()
+    blue_half_size = np.zeros((50, 100, 3), np.uint8)
+    blue_half_size[..., 2] = 200
+    canvas.set_after(rgb8_to_qimage(blue_half_size), (100, 100, 300, 200))  # 200 x 100 px at scale 0.5
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    o = canvas.image_to_widget(QPointF(0, 0)).toPoint()
+    assert tuple(shot[o.y() + 150, o.x() + 200]) == (0, 0, 200)  # inside the view: restored
+    assert tuple(shot[o.y() + 150, o.x() + 298]) == (0, 0, 200)
+    assert tuple(shot[o.y() + 150, o.x() + 302]) == (200, 0, 0)  # outside: the original
+    assert tuple(shot[o.y() + 250, o.x() + 200]) == (200, 0, 0)

@@ -112,7 +112,7 @@ def test_paste_opens_a_copied_image_and_recent_files_remember_photos(qtbot, wind
 
     window.open_paths([photos_dir / PHOTO])
     wait_for_render(qtbot, window)
-    assert window.store.recent_files() == [photos_dir / PHOTO]
+    assert window.store.recent_files() == [(photos_dir / PHOTO).resolve()]  # stored resolved
     assert [a.text() for a in window.commands.recent_menu.actions()][0] == PHOTO
 
 

@@ -53,7 +53,11 @@ def test_drop_opens_the_photo_and_boxes_every_face(loaded: MainWindow, expected_
     assert len(win.canvas._faces) == len(expected)
     assert win.face_panel.list.count() == len(expected)
     assert win.last_result is not None and len(win.last_result.faces) == len(expected)
-    assert win.last_result.rgb8.shape[:2] == (win.canvas._before.height(), win.canvas._before.width())
+    # the preview renders what the canvas shows, at screen resolution: here all of it, fit
+    view, result = win.canvas.render_view(), win.last_result
+    assert (result.region, result.scale) == (view.region, view.scale) and view.scale < 1
+    assert view.region == (0, 0, win.canvas._before.width(), win.canvas._before.height())
+    assert result.rgb8.shape[:2] == (round(view.region[3] * view.scale), round(view.region[2] * view.scale))
     assert PHOTO in win.windowTitle()
 
 
@@ -77,10 +81,20 @@ def test_clicking_a_face_box_excludes_and_includes_it(qtbot, loaded: MainWindow)
     assert win.settings.faces is None
 
 
+def _show_at_100_percent(qtbot, win: MainWindow) -> None:
+    """Zoom to 100 % in a window large enough that the padded view covers this whole photo,
+    and wait for its render."""
+    win.resize(2000, 1600)
+    win.canvas.zoom_actual()
+    wait_for_render(qtbot, win)
+    assert win.last_result.scale == 1.0
+    assert win.last_result.region == (0, 0, win.canvas._before.width(), win.canvas._before.height())
+
+
 def test_strength_slider_rerenders_the_faces(qtbot, loaded: MainWindow) -> None:
     win = loaded
     edit(win, grain=FACE_GRAIN)
-    wait_for_render(qtbot, win)
+    _show_at_100_percent(qtbot, win)
     strong = win.last_result.rgb8
     first_ticket = win.shown_ticket
 
@@ -103,7 +117,7 @@ def test_divider_shows_the_original_left_and_the_render_right(qtbot, loaded: Mai
     wait_for_render(qtbot, win)
     win.set_view_mode(ViewMode.SPLIT)
     win.canvas.set_split(0.5)
-    win.canvas.zoom_actual()
+    _show_at_100_percent(qtbot, win)
     canvas = win.canvas
     assert canvas.devicePixelRatioF() == 1.0
     shown = qimage_to_rgb8(canvas.grab().toImage())
@@ -136,6 +150,7 @@ def test_export_writes_the_photo_report_and_comparison(qtbot, loaded: MainWindow
     win = loaded
     asked: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    _show_at_100_percent(qtbot, win)
     out = tmp_path / "restored.png"
     with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
         assert win.exporter.export_image(out) is not None
@@ -233,3 +248,16 @@ def test_a_broken_file_is_reported_and_the_photo_stays(qtbot, loaded: MainWindow
     box.close()
     wait_for_render(qtbot, win)
     assert win.image is not None and win.image.path.name == PHOTO
+
+
+def test_zooming_in_renders_only_the_visible_part_at_full_resolution(qtbot, loaded: MainWindow) -> None:
+    win = loaded
+    canvas = win.canvas
+    width, height = canvas._before.width(), canvas._before.height()
+    canvas.set_zoom(2.0, QPointF(canvas.width() / 2, canvas.height() / 2))
+    wait_for_render(qtbot, win)
+    view, result = canvas.render_view(), win.last_result
+    x0, y0, x1, y1 = view.region
+    assert (result.region, result.scale) == (view.region, 1.0)  # magnified on screen, not rendered larger
+    assert result.rgb8.shape[:2] == (y1 - y0, x1 - x0)
+    assert (x1 - x0) * (y1 - y0) < width * height
