@@ -124,6 +124,19 @@ def test_a_warm_reference_moves_its_face_colour_toward_it_and_leaves_the_other_f
         assert np.abs(before[1:] - target[1:]).max() > 10
 
 
+def test_a_reference_lit_differently_gives_its_colour_but_not_its_lightness(
+    tmp_path: Path, detector: FaceDetector, family_faces: np.ndarray
+) -> None:
+    bright = family_faces[1].astype(np.float32) * np.array([1.5, 1.3, 1.05], np.float32)  # warmer, brighter
+    reference = load_reference(_write_face(tmp_path / "bright.png", np.clip(bright, 0, 255).astype(np.uint8)), detector)
+    original = family_faces[1].astype(np.float32) / 255.0
+    matched = match_face_color(original, original, reference)
+    before, after, target = _skin_lab(original), _skin_lab(matched), _skin_lab(reference.rgb)
+    assert target[0] > before[0] + 10  # the reference photo is much brighter
+    assert abs(after[0] - before[0]) < 1.0  # the face keeps the photo's light
+    assert after[2] > before[2] + 5  # and takes the reference's warmth
+
+
 def test_a_photo_with_several_faces_gives_its_best_face_or_the_asked_one(
     photos_dir: Path, expected_faces: dict[str, list[list[float]]], detector: FaceDetector
 ) -> None:

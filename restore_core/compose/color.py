@@ -34,14 +34,22 @@ def _weighted_stats(lab: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np
     return mean, np.sqrt(var)
 
 
-def match_color(restored: np.ndarray, reference: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+def match_color(
+    restored: np.ndarray,
+    reference: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    lightness_reference: np.ndarray | None = None,
+) -> np.ndarray:
     """``restored`` with its low-frequency Lab mean and spread (in ``mask``) matched to ``reference``.
 
-    Both faces are aligned, h x w x 3 float32 sRGB in 0..1; ``mask`` (h x w, default
-    ``skin_mask``) weights the statistics. Returns a new array; ``restored`` is not changed.
+    All faces are aligned, h x w x 3 float32 sRGB in 0..1; ``mask`` (h x w, default
+    ``skin_mask``) weights the statistics. With ``lightness_reference``, L* is matched to that
+    face instead and only a*, b* to ``reference``. Returns a new array; ``restored`` is not changed.
     """
-    if restored.shape != reference.shape or restored.ndim != 3 or restored.shape[2] != 3:
-        raise ValueError(f"faces must be h x w x 3 of one shape, got {restored.shape} and {reference.shape}")
+    for other in (reference, lightness_reference):
+        if other is not None and (restored.shape != other.shape or restored.ndim != 3 or restored.shape[2] != 3):
+            raise ValueError(f"faces must be h x w x 3 of one shape, got {restored.shape} and {other.shape}")
     height, width = restored.shape[:2]
     if mask is None:
         mask = skin_mask(width)
@@ -53,6 +61,10 @@ def match_color(restored: np.ndarray, reference: np.ndarray, mask: np.ndarray | 
     small_ref = cv2.resize(reference, work, interpolation=cv2.INTER_AREA)
     mean, spread = _weighted_stats(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), weight)
     mean_ref, spread_ref = _weighted_stats(cv2.cvtColor(small_ref, cv2.COLOR_RGB2Lab), weight)
+    if lightness_reference is not None:
+        small_light = cv2.resize(lightness_reference, work, interpolation=cv2.INTER_AREA)
+        mean_light, spread_light = _weighted_stats(cv2.cvtColor(small_light, cv2.COLOR_RGB2Lab), weight)
+        mean_ref[0], spread_ref[0] = mean_light[0], spread_light[0]
     ratio = np.minimum((spread_ref + _SPREAD_EPS) / (spread + _SPREAD_EPS), _MAX_SPREAD_RATIO)
 
     low_lab = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), _LOWPASS_SIGMA), cv2.COLOR_RGB2Lab)

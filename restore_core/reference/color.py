@@ -11,9 +11,13 @@ from .faces import ReferenceFace
 def match_face_color(restored: np.ndarray, original: np.ndarray, reference: ReferenceFace | None = None) -> np.ndarray:
     """``restored`` with its skin's low-frequency Lab mean and spread moved to the target face's.
 
-    The target is ``reference``'s aligned face when the face is paired with one (a sharper
-    photo of the person shows their real skin colour and tone), else ``original``, the face as
-    it is in the photo. ``restored`` and ``original`` are aligned 512 x 512 x 3 float32 0..1.
+    Without a reference the target is ``original``, the face as it is in the photo. With one,
+    the colour (a*, b*) comes from ``reference``'s aligned face (a sharper photo of the person
+    shows their real skin colour) and the lightness (L*) still from ``original``: the
+    reference was lit differently, and the face must sit in this photo's light.
+    ``restored`` and ``original`` are aligned 512 x 512 x 3 float32 0..1.
     """
-    target = original if reference is None else reference.rgb
-    return compose.match_color(restored, target, compose.skin_mask(restored.shape[0]))
+    mask = compose.skin_mask(restored.shape[0])
+    if reference is None:
+        return compose.match_color(restored, original, mask)
+    return compose.match_color(restored, reference.rgb, mask, lightness_reference=original)
