@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.last_result: RenderResult | None = None
         self.shown_ticket = 0  # the request ``last_result`` answers
         self._rendering_view: RenderView | None = None  # the view of the latest render request
+        self._canvas_image_id: int | None = None  # the photo the canvas shows
         self.render_error: str | None = None  # why the latest request failed, if it did
         self.engine_ready = False
         self.device_description = ""
@@ -319,6 +320,7 @@ class MainWindow(QMainWindow):
         path = opened.image.path
         height, width = opened.original_rgb8.shape[:2]
         self.export_suffix = opened.default_suffix
+        self._canvas_image_id = opened.image.id
         self.canvas.set_images(rgb8_to_qimage(opened.original_rgb8))
         self.canvas.setFocus()
         self.face_panel.set_faces((), self.settings)
@@ -421,7 +423,10 @@ class MainWindow(QMainWindow):
     def _request_render(self) -> None:
         if self._image is not None:
             self.render_error = None
-            self._rendering_view = self.canvas.render_view()
+            # Until the canvas shows this photo, its view belongs to the previous one: ask for
+            # the whole photo; showing it changes the view and asks again, cancelling this render.
+            showing = self._canvas_image_id == self._image.id
+            self._rendering_view = self.canvas.render_view() if showing else None
             self.service.render(self._image, self.settings, self._rendering_view)
             self.show_busy(True)
 

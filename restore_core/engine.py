@@ -442,9 +442,15 @@ class RenderEngine:
         allow_preview: bool = False,
         cancel: Event | None = None,
     ) -> Steps[RenderResult]:
-        """The preview: 8-bit sRGB of ``region`` (input pixels, default all) at ``scale``."""
+        """The preview: 8-bit sRGB of ``region`` (input pixels, clipped to the image; default
+        all of it) at ``scale``."""
         image = self.image
         x0, y0, x1, y1 = region or (0, 0, image.width, image.height)
+        # A view asked for by a window still showing the previous photo may reach past this one.
+        x0, x1 = sorted((min(max(x0, 0), image.width), min(max(x1, 0), image.width)))
+        y0, y1 = sorted((min(max(y0, 0), image.height), min(max(y1, 0), image.height)))
+        if x1 == x0 or y1 == y0:
+            raise ValueError(f"render region {region} lies outside the {image.width} x {image.height} image")
         selected = self._selected(settings)
         outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview, cancel=cancel)
         start = time.perf_counter()

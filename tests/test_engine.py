@@ -107,3 +107,13 @@ def test_passthrough_ignores_creativity_but_honours_explicit_preconditioning(mod
     blurred = dataclasses.replace(plain, face=dataclasses.replace(plain.face, precondition=True, blur_sigma=2.0))
     np.testing.assert_array_equal(engine.render(creative).rgb8, engine.render(plain).rgb8)
     assert not np.array_equal(engine.render(blurred).rgb8, engine.render(plain).rgb8)
+
+
+def test_a_render_region_is_clipped_to_the_image(models_dir: Path, photo: Path) -> None:
+    engine = _engine(photo)
+    width, height = engine.image.width, engine.image.height
+    settings = Settings(detection=MOBILE, face=FaceSettings(model="passthrough"))
+    beyond = engine.render(settings, region=(width - 100, height - 50, width + 400, height + 300))
+    assert beyond.region == (width - 100, height - 50, width, height) and beyond.rgb8.shape == (50, 100, 3)
+    with pytest.raises(ValueError, match="outside"):
+        engine.render(settings, region=(width + 10, 0, width + 20, 10))

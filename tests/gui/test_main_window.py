@@ -261,3 +261,21 @@ def test_zooming_in_renders_only_the_visible_part_at_full_resolution(qtbot, load
     assert (result.region, result.scale) == (view.region, 1.0)  # magnified on screen, not rendered larger
     assert result.rgb8.shape[:2] == (y1 - y0, x1 - x0)
     assert (x1 - x0) * (y1 - y0) < width * height
+
+
+def test_a_smaller_photo_opened_while_zoomed_into_a_corner_renders_its_own_view(
+    qtbot, loaded: MainWindow, photos_dir: Path
+) -> None:
+    win = loaded
+    canvas = win.canvas
+    bottom_right = canvas.image_to_widget(QPointF(canvas._before.width() - 1, canvas._before.height() - 1))
+    canvas.set_zoom(3.0, bottom_right)
+    wait_for_render(qtbot, win)
+    assert win.last_result.region[1] >= 464  # entirely below the next photo's height
+
+    failures: list[str] = []
+    win.service.signals.failed.connect(lambda _ticket, _stage, message: failures.append(message))
+    open_by_drop(qtbot, win, photos_dir / "collage_two_faces.jpg")  # 700 x 464
+    assert failures == []  # not even for a request the window drops as stale
+    assert canvas._before.width() == 700
+    assert win.last_result.region == canvas.render_view().region == (0, 0, 700, 464)
