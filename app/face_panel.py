@@ -61,6 +61,15 @@ def _thumb_pair(original: Any, restored: Any) -> QIcon:
     return QIcon(pixmap)
 
 
+#: Item data of the "best face" choice (QComboBox cannot find None among its items' data).
+_BEST_FACE = -1
+
+
+def _face_choice(combo: QComboBox) -> int | None:
+    data = combo.currentData()
+    return None if data is None or data == _BEST_FACE else int(data)
+
+
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
@@ -185,6 +194,11 @@ class FacePanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(choose)
         buttons.addWidget(clear)
+        # Shown when the reference photo holds several faces: which one is the person.
+        self.reference_face = QComboBox()
+        self.reference_face.currentIndexChanged.connect(
+            lambda: self._emit("reference_face", "Reference face", reference_face=_face_choice(self.reference_face))
+        )
         self.reference_note = QLabel()
         self.reference_note.setWordWrap(True)
         self.reference_note.setStyleSheet("color: palette(mid); font-size: 90%;")
@@ -194,8 +208,11 @@ class FacePanel(QWidget):
         form.addRow(self.own_creativity, self.creativity)
         form.addRow("Reference", self.reference)
         form.addRow("", buttons)
+        form.addRow("Face in photo", self.reference_face)
         form.addRow(self.reference_note)
         form.addRow(self.similarity)
+        self._form = form
+        form.setRowVisible(self.reference_face, False)
         return self.editor
 
     # ---------------------------------------------------------------- content
@@ -292,11 +309,24 @@ class FacePanel(QWidget):
         self._show_similarity()
 
     def _show_similarity(self) -> None:
+        """The identity similarity and the reference face choice: both known once rendered."""
         render = self._renders.get(self.current_face())
         if render is not None and render.similarity is not None:
             self.similarity.setText(f"Identity similarity to the reference: {render.similarity:.2f}")
         else:
             self.similarity.clear()
+        count = render.reference_faces if render is not None else 0
+        self._form.setRowVisible(self.reference_face, count > 1)
+        if count > 1:
+            blocked = self.reference_face.blockSignals(True)
+            if self.reference_face.count() != count + 1:
+                self.reference_face.clear()
+                self.reference_face.addItem("Best face", _BEST_FACE)
+                for k in range(count):
+                    self.reference_face.addItem(f"Face {k + 1} of {count}", k)
+            self.reference_face.blockSignals(blocked)
+            chosen = self._settings.for_face(self.current_face()).reference_face
+            select_data(self.reference_face, _BEST_FACE if chosen is None else chosen)
 
     def _emit(self, key: str, text: str, **changes: Any) -> None:
         index = self.current_face()

@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         panel.reference_dropped.connect(self.set_reference)
         panel.reference_browse_requested.connect(self._choose_reference)
         panel.reference_cleared.connect(
-            lambda i: self.edit(self.settings.with_override(i, reference=None), "", f"Clear reference (face {i + 1})")
+            lambda i: self.edit(self.settings.with_override(i, reference=None, reference_face=None), "", f"Clear reference (face {i + 1})")
         )
 
     def _restore_layout(self) -> None:
@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot use that reference", f"{path}: not a file")
             return
         self.store.set_folder("reference", path.parent)
-        self.edit(self.settings.with_override(index, reference=str(path)), "", f"Reference photo (face {index + 1})")
+        self.edit(self.settings.with_override(index, reference=str(path), reference_face=None), "", f"Reference photo (face {index + 1})")
 
     def _choose_reference(self, index: int) -> None:
         if index < 0:

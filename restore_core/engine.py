@@ -81,6 +81,8 @@ class FaceRender:
     original_thumb: np.ndarray
     restored_thumb: np.ndarray | None
     reference: str | None = None  # path of the paired reference photo
+    reference_face: int | None = None  # which of its faces guides this one
+    reference_faces: int = 0  # how many faces the reference photo has
     #: identity similarity restored vs reference (or vs original without one); None without ArcFace
     similarity: float | None = None
     creativity: float | None = None  # the creativity rendered (the identity lock may choose it)
@@ -358,7 +360,7 @@ class RenderEngine:
         """The reference photo's aligned face for ``face`` (cached), or None without one."""
         if not face.reference:
             return None
-        return self._references.get(face.reference, self.detector())
+        return self._references.get(face.reference, self.detector(), face_index=face.reference_face)
 
     def identity(self) -> Any:
         """The ArcFace identity model, or None when its weights are not installed."""
@@ -567,6 +569,8 @@ class RenderEngine:
             original_thumb=thumb,
             restored_thumb=restored,
             reference=str(reference.path) if reference else None,
+            reference_face=reference.face_index if reference else None,
+            reference_faces=reference.face_count if reference else 0,
             similarity=self._similarity(index, output),
             creativity=output.creativity if output else None,
         )

@@ -118,6 +118,7 @@ class FaceSettings(_Validated):
     blur_sigma: float = _num(0.4, 0.01, 2.0, "pre-conditioning blur, in aligned-face pixels")
     noise_seed: int = _num(1, 1, 2000, "seed of the pre-conditioning noise")
     reference: str | None = field(default=None, metadata={"doc": "path of a sharper photo of the same person"})
+    reference_face: int | None = _opt("which face of the reference photo (0: leftmost); default: its best face", 0, 9999)
     #: with a reference and the identity model: render a few creativities, keep the closest to the reference
     identity_lock: bool = False
 
@@ -135,6 +136,7 @@ class FaceOverride(_Validated):
     blur_sigma: float | None = _opt("blur for this face", 0.01, 2.0)
     noise_seed: int | None = _opt("noise seed for this face", 1, 2000)
     reference: str | None = None
+    reference_face: int | None = _opt("which face of this face's reference photo", 0, 9999)
     identity_lock: bool | None = None
 
     def apply(self, base: FaceSettings) -> FaceSettings:

@@ -74,6 +74,35 @@ def test_a_reference_photo_without_a_face_is_refused_before_any_work(
     assert "no face found" in capsys.readouterr().err and not out.exists()
 
 
+def test_a_chosen_face_of_a_group_reference_photo_guides_and_is_reported(
+    models_dir: Path, photos_dir: Path, tmp_path: Path
+) -> None:
+    group = photos_dir / FAMILY  # three faces
+    reports = {}
+    for chosen in (None, 2):
+        report = tmp_path / f"chosen_{chosen}.json"
+        extra = [] if chosen is None else ["--reference-face", f"0={chosen}"]
+        args = ["restore", str(photos_dir / "collage_two_faces.jpg"), "-o", str(tmp_path / f"out_{chosen}.png"),
+                *MOBILE, "--reference", f"0={group}", *extra, "--json", str(report)]
+        assert main(args) == 0
+        reports[chosen] = json.loads(report.read_text())["faces"][0]
+    assert reports[None]["reference_face"] != 2  # the best face (the largest, sharpest) by default
+    assert reports[2]["reference_face"] == 2
+    out_best, out_chosen = cv2.imread(str(tmp_path / "out_None.png")), cv2.imread(str(tmp_path / "out_2.png"))
+    assert np.any(out_best != out_chosen)  # another face's colours guide it
+
+
+def test_a_reference_face_needs_a_reference_and_must_exist(
+    models_dir: Path, photos_dir: Path, tmp_path: Path, capsys
+) -> None:
+    photo, out = str(photos_dir / "collage_two_faces.jpg"), str(tmp_path / "out.png")
+    assert main(["restore", photo, "-o", out, *MOBILE, "--reference-face", "0=1"]) == 1
+    assert "face 0 has no --reference" in capsys.readouterr().err
+    args = ["restore", photo, "-o", out, *MOBILE, "--reference", f"0={photos_dir / FAMILY}", "--reference-face", "0=7"]
+    assert main(args) == 1
+    assert "reference face 7 does not exist" in capsys.readouterr().err and not Path(out).exists()
+
+
 def test_a_references_folder_is_paired_face_by_face_and_reported(
     arcface_installed: Path, photos_dir: Path, tmp_path: Path, family_report: dict
 ) -> None:

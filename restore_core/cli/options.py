@@ -63,6 +63,8 @@ def add_restore_flags(parser: argparse.ArgumentParser) -> None:
                       help="keep the model's colours instead of matching the original face's")
     face.add_argument("--reference", action="append", metavar="I=PATH",
                       help="pair face I with a sharper photo of the same person (repeatable)")
+    face.add_argument("--reference-face", action="append", metavar="I=K",
+                      help="use face K of face I's reference photo (0: leftmost; default: its best face)")
     face.add_argument("--references", type=Path, metavar="FOLDER",
                       help="pair faces automatically with the photos in FOLDER (needs the arcface model)")
     face.add_argument("--pair-threshold", type=float, metavar="S", help="identity similarity needed to pair (default 0.3)")
@@ -106,6 +108,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     settings = dataclasses.replace(settings, **changes) if changes else settings
     for index, path in parse_references(getattr(args, "reference", None) or []):
         settings = settings.with_override(index, reference=path)
+    for index, reference_face in _parse_pairs("--reference-face", getattr(args, "reference_face", None) or []):
+        if not settings.for_face(index).reference:
+            raise SettingsError(f"--reference-face {index}={reference_face}: face {index} has no --reference")
+        settings = settings.with_override(index, reference_face=reference_face)
     return settings
 
 
@@ -113,13 +119,29 @@ def parse_references(values: list[str]) -> list[tuple[int, str]]:
     """``["0=grandma.jpg", ...]`` -> ``[(0, "grandma.jpg"), ...]``; each file must exist."""
     pairs = []
     for value in values:
-        index, sep, path = value.partition("=")
-        if not sep or not index.strip().isdigit() or not path:
-            raise SettingsError(f"--reference takes FACE_INDEX=PHOTO, like 0=grandma.jpg, got {value!r}")
+        index, path = _split_pair("--reference", value, "FACE_INDEX=PHOTO, like 0=grandma.jpg")
         if not Path(path).expanduser().is_file():
             raise SettingsError(f"--reference {value}: {path} is not a file")
-        pairs.append((int(index), str(Path(path).expanduser())))
+        pairs.append((index, str(Path(path).expanduser())))
     return pairs
+
+
+def _parse_pairs(flag: str, values: list[str]) -> list[tuple[int, int]]:
+    """``["1=2", ...]`` -> ``[(1, 2), ...]``."""
+    pairs = []
+    for value in values:
+        index, number = _split_pair(flag, value, "FACE_INDEX=NUMBER, like 1=0")
+        if not number.strip().isdigit():
+            raise SettingsError(f"{flag} takes FACE_INDEX=NUMBER, like 1=0, got {value!r}")
+        pairs.append((index, int(number)))
+    return pairs
+
+
+def _split_pair(flag: str, value: str, form: str) -> tuple[int, str]:
+    index, sep, rest = value.partition("=")
+    if not sep or not index.strip().isdigit() or not rest:
+        raise SettingsError(f"{flag} takes {form}, got {value!r}")
+    return int(index), rest
 
 
 def parse_indices(text: str) -> tuple[int, ...]:

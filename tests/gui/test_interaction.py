@@ -49,10 +49,21 @@ def test_a_photo_dropped_on_a_face_box_becomes_its_reference(qtbot, loaded: Main
     assert win.settings.for_face(0).reference is None
     assert win.image.path.name == PHOTO  # the photo was not replaced
     wait_for_render(qtbot, win)
-    win.face_panel.list.setCurrentRow(1)
-    assert win.face_panel.reference.caption.text() == reference.name
-    win.face_panel.reference_cleared.emit(1)
-    assert win.settings.for_face(1).reference is None
+    panel = win.face_panel
+    panel.list.setCurrentRow(1)
+    assert panel.reference.caption.text() == reference.name
+    # the reference photo holds two faces: the best one guides until another is chosen
+    assert panel._form.isRowVisible(panel.reference_face) and panel.reference_face.count() == 3
+    assert win.last_result.faces[1].reference_faces == 2
+    best = win.last_result.faces[1].reference_face
+    panel.reference_face.setCurrentIndex(1 + (1 - best))  # "Face k of 2": the other one
+    assert win.settings.for_face(1).reference_face == 1 - best
+    wait_for_render(qtbot, win)
+    assert win.last_result.faces[1].reference_face == 1 - best
+    panel.reference_cleared.emit(1)
+    assert win.settings.for_face(1).reference is None and win.settings.for_face(1).reference_face is None
+    wait_for_render(qtbot, win)
+    assert not panel._form.isRowVisible(panel.reference_face)
 
 
 def test_codeformer_needs_its_licence_accepted_once(qtbot, loaded: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
