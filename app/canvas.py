@@ -94,7 +94,10 @@ class ImageCanvas(QWidget):
         self.setMinimumSize(320, 240)
         self._before: QImage | None = None
         self._after: QImage | None = None
-        self._after_region = QRectF()  # image pixels the ``_after`` view covers
+        #: the original resampled exactly as ``_after`` (same region and scale), so the two
+        #: sides of the divider differ by the restoration only, never by the resampling
+        self._before_view: QImage | None = None
+        self._after_region = QRectF()  # image pixels the two views cover
         self._faces: tuple[FaceBox, ...] = ()
         self._mode = ViewMode.SPLIT
         self._split = 0.5  # divider position as a fraction of the image width
@@ -112,15 +115,23 @@ class ImageCanvas(QWidget):
         """A new photo: resets the view to fit; no restored view until ``set_after``."""
         self._before = before
         self._after = None
+        self._before_view = None
         self._faces = ()
         self._fit = True
         self._refit()
         self._view_moved()
 
-    def set_after(self, after: QImage | None, region: tuple[int, int, int, int] | None = None) -> None:
+    def set_after(
+        self,
+        after: QImage | None,
+        region: tuple[int, int, int, int] | None = None,
+        before_view: QImage | None = None,
+    ) -> None:
         """The restored view: ``after`` covers ``region`` of the photo (default all of it) at
-        any scale; outside it the original shows until the next render arrives."""
+        any scale, ``before_view`` (optional) the original there at the same scale; outside
+        the region the original shows until the next render arrives."""
         self._after = after
+        self._before_view = before_view if after is not None else None
         if after is not None:
             if region is None:
                 assert self._before is not None
@@ -306,35 +317,36 @@ class ImageCanvas(QWidget):
     def _paint_images(self, painter: QPainter) -> None:
         """Draws in image coordinates (the painter already carries the view transform)."""
         assert self._before is not None
-        before, after = self._before, self._after
-        w, h = before.width(), before.height()
-        mode = self._mode
+        w, h = self._before.width(), self._before.height()
+        whole, mode = QRectF(0, 0, w, h), self._mode
+        before, after = self._before_view, self._after
         if self._holding_original or after is None or mode is ViewMode.BEFORE:
-            painter.drawImage(QPointF(0, 0), before)
+            self._paint_view(painter, before, QPointF(0, 0), whole)
             if mode is ViewMode.SIDE_BY_SIDE:
-                painter.drawImage(self._after_origin(), before)
+                self._paint_view(painter, before, self._after_origin(), whole)
             return
         if mode is ViewMode.AFTER:
-            self._paint_after(painter, after, QPointF(0, 0), QRectF(0, 0, w, h))
+            self._paint_view(painter, after, QPointF(0, 0), whole)
         elif mode is ViewMode.SIDE_BY_SIDE:
-            painter.drawImage(QPointF(0, 0), before)
-            self._paint_after(painter, after, self._after_origin(), QRectF(0, 0, w, h))
+            self._paint_view(painter, before, QPointF(0, 0), whole)
+            self._paint_view(painter, after, self._after_origin(), whole)
         else:  # split: before left of the divider, after right of it, on the same pixel grid
             cut = round(self._split * w)
-            painter.drawImage(QRectF(0, 0, cut, h), before, QRectF(0, 0, cut, h))
-            self._paint_after(painter, after, QPointF(0, 0), QRectF(cut, 0, w - cut, h))
+            self._paint_view(painter, before, QPointF(0, 0), QRectF(0, 0, cut, h))
+            self._paint_view(painter, after, QPointF(0, 0), QRectF(cut, 0, w - cut, h))
 
-    def _paint_after(self, painter: QPainter, after: QImage, origin: QPointF, part: QRectF) -> None:
-        """``part`` of the photo (image pixels) from the restored view, placed at ``origin``;
-        where the view does not reach (just panned or zoomed out), the original."""
+    def _paint_view(self, painter: QPainter, view: QImage | None, origin: QPointF, part: QRectF) -> None:
+        """``part`` of the photo (image pixels) from a rendered ``view``, placed at ``origin``;
+        where the view does not reach (none yet, just panned or zoomed out), the original."""
         assert self._before is not None
         visible = QRectF(self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height())))
         needed = part.intersected(visible.translated(-origin))
         painter.save()
         painter.setClipRect(part.translated(origin))
-        if not self._after_region.contains(needed):
+        if view is None or not self._after_region.contains(needed):
             painter.drawImage(origin, self._before)
-        painter.drawImage(self._after_region.translated(origin), after, QRectF(after.rect()))
+        if view is not None:
+            painter.drawImage(self._after_region.translated(origin), view, QRectF(view.rect()))
         painter.restore()
 
     def _paint_faces(self, painter: QPainter) -> None:

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.shown_ticket = 0  # the request ``last_result`` answers
         self._rendering_view: RenderView | None = None  # the view of the latest render request
         self._canvas_image_id: int | None = None  # the photo the canvas shows
+        self._before_view: tuple[object, QImage | None] = (None, None)  # (image, region, scale), view
         self.render_error: str | None = None  # why the latest request failed, if it did
         self.engine_ready = False
         self.device_description = ""
@@ -440,7 +441,11 @@ class MainWindow(QMainWindow):
             return  # stale: a newer request is on its way
         self.last_result = result
         self.shown_ticket = ticket
-        self.canvas.set_after(rgb8_to_qimage(result.rgb8), result.region)
+        # The original view changes with the region and scale only: a slider move reuses it.
+        view_key = (self._image.id if self._image else None, result.region, result.scale)
+        if view_key != self._before_view[0] and result.original_rgb8 is not None:
+            self._before_view = (view_key, rgb8_to_qimage(result.original_rgb8))
+        self.canvas.set_after(rgb8_to_qimage(result.rgb8), result.region, self._before_view[1])
         self.face_panel.set_renders(result.faces)
         if self.message_bar.is_error:
             self.message_bar.hide()  # whatever failed before works again

@@ -96,6 +96,8 @@ class RenderResult:
     faces: tuple[FaceRender, ...]
     preview: bool
     timings: dict[str, float] = field(default_factory=dict)
+    #: the unrestored region at the same scale, resampled exactly as ``rgb8`` (read-only)
+    original_rgb8: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -462,7 +464,7 @@ class RenderEngine:
         self._timed("compose", start)
         faces = tuple(self._face_render(i, settings, outputs.get(i)) for i in range(len(self._faces)))
         return RenderResult(
-            canvas, (x0, y0, x1, y1), scale, faces, any(o.preview for o in outputs.values()), dict(self.timings)
+            canvas, (x0, y0, x1, y1), scale, faces, any(o.preview for o in outputs.values()), dict(self.timings), original
         )
 
     def _view(self, region: Region, scale: float) -> np.ndarray:

@@ -151,3 +151,21 @@ def test_a_partial_restored_view_is_drawn_over_the_original(canvas: ImageCanvas)
     assert tuple(shot[o.y() + 150, o.x() + 298]) == (0, 0, 200)
     assert tuple(shot[o.y() + 150, o.x() + 302]) == (200, 0, 0)  # outside: the original
     assert tuple(shot[o.y() + 250, o.x() + 200]) == (200, 0, 0)
+
+
+def test_the_before_side_shows_the_original_resampled_as_the_after_side(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.set_split(0.5)
+    canvas.zoom_actual()
+    green = np.zeros((150, 200, 3), np.uint8)
+    green[..., 1] = 200  # stands for the engine's resampled original: distinct from the full one
+    blue = np.zeros((150, 200, 3), np.uint8)
+    blue[..., 2] = 200
+    canvas.set_after(rgb8_to_qimage(blue), (0, 0, 400, 300), rgb8_to_qimage(green))  # both at scale 0.5
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    o = canvas.image_to_widget(QPointF(0, 0)).toPoint()
+    assert tuple(shot[o.y() + 280, o.x() + 100]) == (0, 200, 0)  # before: the view of the original
+    assert tuple(shot[o.y() + 280, o.x() + 300]) == (0, 0, 200)  # after: the rendered view
+    canvas.set_holding_original(True)
+    held = qimage_to_rgb8(canvas.grab().toImage())
+    assert tuple(held[o.y() + 280, o.x() + 300]) == (0, 200, 0)
