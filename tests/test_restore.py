@@ -70,6 +70,14 @@ def test_gfpgan_is_deterministic_and_batch_independent(gfpgan: SpandrelFaceResto
     assert 0.0 <= both.min() and both.max() <= 1.0
 
 
+def test_a_restorer_takes_back_a_shared_model_another_has_cast(
+    gfpgan: SpandrelFaceRestorer, aligned_faces: np.ndarray
+) -> None:
+    before = gfpgan.restore(aligned_faces[:1], 0.0)
+    gfpgan.model.to(torch.float64)  # as another restorer sharing the loader's model might
+    np.testing.assert_array_equal(gfpgan.restore(aligned_faces[:1], 0.0), before)
+
+
 def test_gfpgan_creativity_acts_through_preconditioning(gfpgan: SpandrelFaceRestorer, aligned_faces: np.ndarray) -> None:
     outputs = []
     for creativity in (0.0, 1.0):

@@ -151,6 +151,10 @@ class SpandrelFaceRestorer(FaceRestorer):
         return y
 
     def restore(self, faces: np.ndarray, creativity: float) -> np.ndarray:
+        if next(self.model.parameters()).dtype != self.dtype:
+            # The loader shares one model per file and device: another restorer (another engine
+            # in this process) may have cast it since. Put it back in the dtype fed to it here.
+            self._place_model()
         out = np.empty_like(faces, dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(faces), self.batch_size):
