@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         s.rendered.connect(self._on_rendered)
         s.progress.connect(self._on_progress)
         s.failed.connect(self._on_failed)
-        s.cancelled.connect(lambda _ticket: self._work_done("Cancelled"))
+        s.cancelled.connect(self._on_cancelled)
         s.idle.connect(lambda: self._work_done(None))
         self.history.changed.connect(self._on_settings_changed)
         self.controls.edited.connect(self.edit)
@@ -475,6 +475,11 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(busy)
         if busy and self.progress.maximum() == self.progress.value():
             self.progress.setRange(0, 0)
+
+    def _on_cancelled(self, ticket: int) -> None:
+        if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):
+            return  # superseded by a newer render, which is running: nothing was stopped
+        self._work_done("Cancelled")
 
     def _work_done(self, message: str | None) -> None:
         self.show_busy(False)

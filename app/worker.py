@@ -260,6 +260,8 @@ class RenderWorker(QObject):
             self._ensure_image(job.image)
             stage = "detect"
             self._ensure_faces(job.image, job.settings.detection, job.ticket)
+            if self._newer_render_waiting():
+                return  # stale already: the newer request renders instead
             stage = "render"
             result = self._render(job, allow_preview=True)
             if result.preview and not self._newer_render_waiting():

@@ -279,3 +279,34 @@ def test_a_smaller_photo_opened_while_zoomed_into_a_corner_renders_its_own_view(
     assert failures == []  # not even for a request the window drops as stale
     assert canvas._before.width() == 700
     assert win.last_result.region == canvas.render_view().region == (0, 0, 700, 464)
+
+
+def test_renders_superseded_by_newer_ones_are_not_reported_as_cancelled(
+    qtbot, window: MainWindow, photos_dir: Path, shared_engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = window
+    open_by_drop(qtbot, win, photos_dir / "crowd_selfie.jpg")  # faces in many model batches
+    passthrough = shared_engine.restorer("passthrough")
+    started = threading.Event()
+
+    def slow_restore(faces, creativity):  # the first batch is slow enough to be superseded
+        if not started.is_set():
+            started.set()
+            threading.Event().wait(0.3)
+        return faces
+
+    monkeypatch.setattr(passthrough, "restore", slow_restore)
+    messages: list[str] = []
+    win.statusBar().messageChanged.connect(messages.append)
+
+    def ask(creativity: float) -> None:  # creativity changes the faces: the model runs again
+        settings = dataclasses.replace(win.settings, face=dataclasses.replace(win.settings.face, creativity=creativity))
+        win.service.render(win.image, settings, win.canvas.render_view())
+
+    ask(0.1)
+    assert started.wait(5)
+    ask(0.4)  # cancels the running render
+    wait_for_render(qtbot, win)
+    assert win.last_result.faces[0].creativity == 0.4
+    assert "Cancelled" not in messages
+    assert win.progress.isHidden()  # not left busy, nor made idle early
