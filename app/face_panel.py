@@ -324,8 +324,10 @@ class FacePanel(QWidget):
                 self.reference_face.addItem("Best face", _BEST_FACE)
                 for k in range(count):
                     self.reference_face.addItem(f"Face {k + 1} of {count}", k)
-            self.reference_face.blockSignals(blocked)
             chosen = self._settings.for_face(self.current_face()).reference_face
+            if chosen is None and render.reference_face is not None:  # say which face "best" is
+                self.reference_face.setItemText(0, f"Best face ({render.reference_face + 1} of {count})")
+            self.reference_face.blockSignals(blocked)
             select_data(self.reference_face, _BEST_FACE if chosen is None else chosen)
 
     def _emit(self, key: str, text: str, **changes: Any) -> None:

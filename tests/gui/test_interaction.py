@@ -56,6 +56,7 @@ def test_a_photo_dropped_on_a_face_box_becomes_its_reference(qtbot, loaded: Main
     assert panel._form.isRowVisible(panel.reference_face) and panel.reference_face.count() == 3
     assert win.last_result.faces[1].reference_faces == 2
     best = win.last_result.faces[1].reference_face
+    assert panel.reference_face.itemText(0) == f"Best face ({best + 1} of 2)"
     panel.reference_face.setCurrentIndex(1 + (1 - best))  # "Face k of 2": the other one
     assert win.settings.for_face(1).reference_face == 1 - best
     wait_for_render(qtbot, win)
