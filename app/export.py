@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from restore_core.pipeline import Comparison, Exports
+
 from .settings_store import SettingsStore
 
 if TYPE_CHECKING:
@@ -134,26 +136,25 @@ class Exporter(QObject):
     def export_image(self, path: Path) -> int | None:
         """The restored photo at output size (and the faces JSON beside it when that option is on)."""
         report = faces_json_beside(path) if self.faces_json_option.isChecked() else None
-        return self._export(path, [path] + ([report] if report else []), report_path=report)
+        return self._export(Exports(image=path, report=report))
 
     def export_comparison(self, path: Path) -> int | None:
-        return self._export(
-            None,
-            [path],
-            comparison_path=path,
-            comparison_mode="split" if self.split_option.isChecked() else "side_by_side",
-            comparison_split=self._window.canvas.split,
-            comparison_labels=self.labels_option.isChecked(),
+        style = Comparison(
+            mode="split" if self.split_option.isChecked() else "side_by_side",
+            split=self._window.canvas.split,
+            labels=self.labels_option.isChecked(),
         )
+        return self._export(Exports(comparison=path, comparison_style=style))
 
     def export_faces(self, path: Path) -> int | None:
-        return self._export(None, [path], report_path=path)
+        return self._export(Exports(report=path))
 
-    def _export(self, image_path: Path | None, targets: list[Path], **options: Any) -> int | None:
+    def _export(self, exports: Exports) -> int | None:
         """Refuse the original, ask before replacing, then queue; returns the ticket, or None."""
         win = self._window
         if win.image is None:
             return None
+        targets = exports.paths
         source = win.image.path.resolve()
         if any(t.resolve() == source for t in targets):
             win.show_error("Export refused", f"{win.image.path}: the original photo is never overwritten; choose another name")
@@ -162,7 +163,7 @@ class Exporter(QObject):
         if answer is False:
             win.statusBar().showMessage("Export cancelled: nothing was replaced", 5000)
             return None
-        ticket = win.service.export(win.image, win.settings, image_path, overwrite=bool(answer), **options)
+        ticket = win.service.export(win.image, win.settings, exports, overwrite=bool(answer))
         self._tickets.add(ticket)
         win.statusBar().showMessage(f"Exporting {', '.join(t.name for t in targets)}…")
         win.show_busy(True)

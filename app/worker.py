@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from restore_core.errors import CancelledError, FacemendError
 from restore_core.faces import DetectedFace
 from restore_core.params import DetectionSettings, Settings
+from restore_core.pipeline import Exports
 
 from .canvas import RenderView
 
@@ -59,12 +60,7 @@ class ExportRequest:
     ticket: int
     image: ImageRef
     settings: Settings
-    path: Path | None  # the restored photo, or None when only a comparison or report is wanted
-    comparison_path: Path | None = None
-    comparison_mode: str = "side_by_side"  # or "split" at ``comparison_split`` of the width
-    comparison_split: float = 0.5
-    comparison_labels: bool = True
-    report_path: Path | None = None
+    exports: Exports
     overwrite: bool = False
 
 
@@ -291,7 +287,7 @@ class RenderWorker(QObject):
 
     def _run_export(self, job: ExportRequest) -> None:
         assert self._engine is not None
-        name = (job.path or job.comparison_path or job.report_path or job.image.path).name
+        name = (job.exports.paths or [job.image.path])[0].name
         try:
             self._ensure_image(job.image)
             self._ensure_faces(job.image, job.settings.detection, job.ticket)
@@ -305,50 +301,14 @@ class RenderWorker(QObject):
             self._signals.failed.emit(job.ticket, "export", f"{name}: unexpected error: {exc!r}")
 
     def _write_exports(self, job: ExportRequest) -> list[Path]:
-        """The restored photo at output size, the comparison, the faces report: every target is
-        checked before any work, so a refused name costs nothing and leaves nothing half written.
-
-        Composed here from the core's public pieces because ``RenderEngine`` has no export of its
-        own yet; when it does, this becomes one call to it.
-        """
-        from restore_core.compose import comparison_image
         from restore_core.engine import drive
-        from restore_core.io import LoadedImage, save_image
-        from restore_core.pipeline import Pipeline, Result, check_output_path, write_json
+        from restore_core.pipeline import Pipeline
 
-        engine = self._engine
-        assert engine is not None
-        output = job.settings.output
-        targets = [p for p in (job.path, job.comparison_path, job.report_path) if p is not None]
-        for target in targets:
-            check_output_path(job.image.path, target, overwrite=job.overwrite)
-        restored = None
-        if job.path is not None or job.comparison_path is not None:
-            steps = engine.output_steps(job.settings, cancel=self._cancel)
-            restored = drive(steps, lambda e: self._signals.progress.emit(job.ticket, e))
-        written: list[Path] = []
-        if job.path is not None:
-            assert restored is not None
-            written.append(
-                save_image(restored, job.path, overwrite=job.overwrite, quality=output.jpeg_quality, lossless=output.webp_lossless)
-            )
-        if job.comparison_path is not None:
-            assert restored is not None
-            pixels = comparison_image(
-                engine.original_rgb8(),
-                restored.working_rgb8(),
-                mode=job.comparison_mode,
-                labels=job.comparison_labels,
-                split=job.comparison_split,
-            )
-            # both halves are 8-bit sRGB working copies: no profile needed
-            written.append(save_image(LoadedImage(pixels), job.comparison_path, overwrite=job.overwrite, quality=output.jpeg_quality))
-        if job.report_path is not None:
-            faces = tuple(Pipeline(job.settings, engine=engine).face_reports(engine.faces))
-            result = Result(input=job.image.path, output=job.path, image=restored or engine.image, faces=faces, device=str(engine.device))
-            report = {**result.to_json(), "settings": job.settings.to_json()}
-            written.append(write_json(job.report_path, report, overwrite=job.overwrite))
-        return written
+        assert self._engine is not None
+        steps = Pipeline(job.settings, engine=self._engine).export_steps(
+            job.image.path, job.exports, overwrite=job.overwrite, cancel=self._cancel
+        )
+        return drive(steps, lambda e: self._signals.progress.emit(job.ticket, e))
 
     def _run_batch(self, job: BatchRequest) -> None:
         from restore_core.pipeline import Pipeline, drive
@@ -421,10 +381,10 @@ class RenderService(QObject):
         self._doorbell.ring.emit()
         return ticket
 
-    def export(self, image: ImageRef, settings: Settings, path: Path | None, **options: Any) -> int:
+    def export(self, image: ImageRef, settings: Settings, exports: Exports, *, overwrite: bool = False) -> int:
         ticket = self._next_ticket()
         with self._mailbox.lock:
-            self._mailbox.exports.append(ExportRequest(ticket, image, settings, path, **options))
+            self._mailbox.exports.append(ExportRequest(ticket, image, settings, exports, overwrite))
         self._doorbell.ring.emit()
         return ticket
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from threading import Event
 from typing import Any
 
+from .compose import ComparisonMode, comparison_image
 from .engine import ProgressEvent, RenderEngine, Steps, drive
 import numpy as np
 
@@ -25,7 +26,7 @@ from .io.atomic import check_target
 from .params import Settings
 from .reference import DEFAULT_PAIRING_THRESHOLD, IdentityReport
 
-__all__ = ["FaceReport", "Pipeline", "ProgressEvent", "Result", "drive"]
+__all__ = ["Comparison", "Exports", "FaceReport", "Pipeline", "ProgressEvent", "Result", "drive"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,38 @@ class Result:
             "device": self.device,
             "notes": list(self.notes),
         }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a before/after comparison image looks."""
+
+    mode: ComparisonMode = "side_by_side"
+    split: float = 0.5  # split mode: the fraction of the width shown from before
+    labels: bool = True
+
+
+@dataclass(frozen=True)
+class Exports:
+    """Files to write from the photo an engine holds; None skips one."""
+
+    image: Path | None = None  # the restored photo at output size
+    comparison: Path | None = None  # before | after
+    report: Path | None = None  # faces and settings, JSON
+    comparison_style: Comparison = Comparison()
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for p in (self.image, self.comparison, self.report) if p is not None]
+
+
+def save_comparison(
+    before_rgb8: np.ndarray, restored: LoadedImage, path: Path, style: Comparison, *, quality: int, overwrite: bool
+) -> Path:
+    """The comparison of the original (8-bit sRGB working copy) with ``restored``."""
+    pixels = comparison_image(before_rgb8, restored.working_rgb8(), mode=style.mode, labels=style.labels, split=style.split)
+    # both halves are 8-bit sRGB working copies: no profile needed
+    return save_image(LoadedImage(pixels), path, overwrite=overwrite, quality=quality)
 
 
 def write_json(path: Path, data: Any, *, overwrite: bool = True) -> Path:
@@ -117,17 +150,21 @@ class Pipeline:
         overwrite: bool = False,
         external_faces: Sequence[DetectedFace] | None = None,
         cancel: Event | None = None,
+        comparison: Path | None = None,
+        comparison_style: Comparison = Comparison(),
     ) -> Steps[Result]:
         """Restore ``source`` into ``output`` (not written when None). Nothing is written on error.
 
         ``output`` may be a folder: the file then takes the input's name, with the input's
         extension when Facemend can write it and it holds the image (else TIFF/PNG/EXR).
+        ``comparison``: also write a before/after image there.
         """
         source = Path(source)
         folder = Path(output) if output is not None and Path(output).is_dir() else None
         target = Path(output) if output is not None and folder is None else None
-        if target is not None:
-            check_output_path(source, target, overwrite=overwrite)
+        for path in (target, comparison):
+            if path is not None:
+                check_output_path(source, path, overwrite=overwrite)
         self.engine.timings.clear()
         started = time.perf_counter()
         faces = yield from self.faces_steps(source, external_faces)
@@ -151,6 +188,12 @@ class Pipeline:
             )
             self.engine.timings["encode"] = time.perf_counter() - start
             yield ProgressEvent("encode", 1, 1, f"wrote {target}")
+        if comparison is not None:
+            yield ProgressEvent("encode", 0, 1, f"writing {comparison.name}")
+            save_comparison(
+                self.engine.original_rgb8(), restored, comparison, comparison_style,
+                quality=self.settings.output.jpeg_quality, overwrite=overwrite,
+            )
         timings = dict(self.engine.timings)
         timings["total"] = time.perf_counter() - started
         return Result(
@@ -190,6 +233,44 @@ class Pipeline:
         for row, reference in pairing.references.items():
             settings = settings.with_override(indices[row], reference=str(reference.path))
         return settings, pairing.skipped
+
+    def export_steps(
+        self, source: Path, exports: Exports, *, overwrite: bool = False, cancel: Event | None = None
+    ) -> Steps[list[Path]]:
+        """Write ``exports`` of the photo and faces the engine holds now (opened from ``source``).
+
+        Every target is checked before any work, so a refused name costs nothing and leaves
+        nothing half written. Returns the files written.
+        """
+        for target in exports.paths:
+            check_output_path(source, target, overwrite=overwrite)
+        engine, output = self.engine, self.settings.output
+        restored = None
+        if exports.image is not None or exports.comparison is not None:
+            restored = yield from engine.output_steps(self.settings, cancel=cancel)
+        written: list[Path] = []
+        if exports.image is not None:
+            assert restored is not None
+            yield ProgressEvent("encode", 0, 1, f"writing {exports.image.name}")
+            written.append(
+                save_image(restored, exports.image, overwrite=overwrite, quality=output.jpeg_quality, lossless=output.webp_lossless)
+            )
+        if exports.comparison is not None:
+            assert restored is not None
+            yield ProgressEvent("encode", 0, 1, f"writing {exports.comparison.name}")
+            written.append(
+                save_comparison(
+                    engine.original_rgb8(), restored, exports.comparison, exports.comparison_style,
+                    quality=output.jpeg_quality, overwrite=overwrite,
+                )
+            )
+        if exports.report is not None:
+            result = Result(
+                input=source, output=exports.image, image=restored or engine.image,
+                faces=tuple(self.face_reports(engine.faces)), device=str(engine.device),
+            )
+            written.append(write_json(exports.report, {**result.to_json(), "settings": self.settings.to_json()}, overwrite=overwrite))
+        return written
 
     def face_reports(self, faces: Sequence[DetectedFace], run_settings: Settings | None = None) -> list[FaceReport]:
         run_settings = run_settings or self.settings

@@ -92,6 +92,38 @@ def test_scale_two_doubles_both_sides(models_dir: Path, photos_dir: Path, tmp_pa
     assert _read(out).shape[:2] == (2 * h, 2 * w)
 
 
+def test_comparison_shows_the_original_left_and_the_result_right(models_dir: Path, photos_dir: Path, tmp_path: Path) -> None:
+    source, out, side = photos_dir / "collage_two_faces.jpg", tmp_path / "out.png", tmp_path / "side.png"
+    args = ["restore", str(source), "-o", str(out), "--model", "passthrough", "--strength", "0", *MOBILE]
+    assert main([*args, "--comparison", str(side)]) == 0
+    original, restored, pair = _read(source), _read(out), _read(side)
+    h, w = original.shape[:2]
+    assert pair.shape[:2] == (h, 2 * w)
+    # away from the labels both halves are the photo (strength 0 restores nothing)
+    np.testing.assert_array_equal(pair[60:, :w], original[60:])
+    np.testing.assert_array_equal(pair[60:, w:], restored[60:])
+
+    split = tmp_path / "split.png"
+    assert main([*args, "--overwrite", "--comparison", str(split), "--comparison-split", "0.25"]) == 0
+    assert _read(split).shape[:2] == (h, w)
+
+
+def test_comparisons_of_a_batch_go_into_a_folder_and_never_replace_files(
+    models_dir: Path, photos_dir: Path, tmp_path: Path, capsys
+) -> None:
+    photos = [photos_dir / "collage_two_faces.jpg", photos_dir / "family_three_print.png"]
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    (folder / "family_three_print_comparison.jpg").write_bytes(b"precious")
+    args = ["restore", *map(str, photos), "-o", str(tmp_path / "out"), "--model", "passthrough", *MOBILE]
+    assert main([*args, "--comparison", str(folder)]) == 1
+    assert (folder / "family_three_print_comparison.jpg").read_bytes() == b"precious"
+    assert (folder / "collage_two_faces_comparison.jpg").is_file()
+    assert "already exists" in capsys.readouterr().err
+    assert main([*args, "--comparison", str(folder), "--comparison-split", "2"]) == 1
+    assert "--comparison-split must be between 0 and 1" in capsys.readouterr().err
+
+
 def test_an_existing_output_is_not_replaced_without_overwrite(models_dir: Path, photos_dir: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out.png"
     out.write_bytes(b"precious")

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..detect import faces_from_json
 from ..errors import FacemendError, ModelError, SettingsError
 from ..io import OUTPUT_EXTENSIONS
-from ..pipeline import Pipeline, write_json
+from ..pipeline import Comparison, Pipeline, write_json
 from .options import add_detection_flags, add_restore_flags, settings_from_args
 from .progress import ProgressPrinter
 
@@ -25,6 +25,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--faces", metavar="I,J", help="restore only these face indices (as listed by detect)")
     parser.add_argument("--faces-json", type=Path, metavar="FILE", help="use these boxes instead of detecting")
     parser.add_argument("--json", type=Path, metavar="REPORT.json", help="write a report: faces, models, timings")
+    parser.add_argument("--comparison", type=Path, metavar="OUT",
+                        help="also write a before | after image: a file, or a folder (NAME_comparison.jpg per input)")
+    parser.add_argument("--comparison-split", type=float, metavar="F",
+                        help="compare as one image split at F of the width (0..1) instead of side by side")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-download", action="store_true", help="never download models")
     add_detection_flags(parser)
@@ -55,11 +59,22 @@ def run(args: argparse.Namespace) -> int:
         references_folder=args.references,
         **({"pair_threshold": args.pair_threshold} if args.pair_threshold is not None else {}),
     )
+    style = _comparison_style(args.comparison_split)
+    comparison_folder = args.comparison is not None and (
+        args.comparison.is_dir() or len(args.images) > 1 or not args.comparison.suffix
+    )
+    if comparison_folder:
+        args.comparison.mkdir(parents=True, exist_ok=True)
     reports, failures = [], []
     for source in args.images:
+        comparison = args.comparison / f"{source.stem}_comparison.jpg" if comparison_folder else args.comparison
         try:
             with ProgressPrinter(source.name) as printer:
-                result = printer.drive(pipeline.run(source, args.output, overwrite=args.overwrite, external_faces=external))
+                steps = pipeline.run(
+                    source, args.output, overwrite=args.overwrite, external_faces=external,
+                    comparison=comparison, comparison_style=style,
+                )
+                result = printer.drive(steps)
         except FacemendError as exc:
             failures.append({"input": str(source), "error": str(exc)})
             print(f"error: {exc}", file=sys.stderr)
@@ -78,3 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if len(args.images) > 1:
         print(f"{len(reports)} restored, {len(failures)} failed", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _comparison_style(split: float | None) -> Comparison:
+    if split is None:
+        return Comparison()
+    if not 0.0 <= split <= 1.0:
+        raise SettingsError(f"--comparison-split must be between 0 and 1, got {split}")
+    return Comparison(mode="split", split=split)
