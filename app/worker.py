@@ -273,11 +273,10 @@ class RenderWorker(QObject):
 
     def _render(self, job: RenderRequest, *, allow_preview: bool) -> Any:
         assert self._engine is not None
-        view = job.view or RenderView((0, 0, self._engine.image.width, self._engine.image.height), 1.0)
         result = self._engine.render(
             job.settings,
-            region=view.region,
-            scale=view.scale,
+            region=job.view.region if job.view else None,  # None: the whole photo at full size
+            scale=job.view.scale if job.view else 1.0,
             progress=lambda e: self._signals.progress.emit(job.ticket, e),
             cancel=self._cancel,
             allow_preview=allow_preview,

@@ -50,16 +50,18 @@ class FaceWarp:
         """The same warp for the image resized by ``factor`` (output resolution)."""
         return self.for_canvas((0.0, 0.0), factor)
 
-    def for_canvas(self, origin: tuple[float, float], scale: float) -> FaceWarp:
-        """The warp for a canvas showing the image from ``origin`` (image pixels) at ``scale``.
+    def for_canvas(self, origin: tuple[float, float], scale: float | tuple[float, float]) -> FaceWarp:
+        """The warp for a canvas showing the image from ``origin`` (image pixels) at ``scale``
+        (one factor, or x and y factors).
 
         Canvas pixel c shows image pixel (c + 0.5) / scale - 0.5 + origin, pixel centres on
         pixel centres as ``cv2.resize`` makes them: a viewport, or the output image (origin 0,
         scale = output / input size).
         """
+        factors = np.broadcast_to(np.asarray(scale, dtype=np.float64), (2,))
         m = self.matrix.copy()
-        m[:, 2] += self.matrix[:, :2] @ (np.asarray(origin, dtype=np.float64) + 0.5 / scale - 0.5)
-        m[:, :2] /= scale
+        m[:, 2] += self.matrix[:, :2] @ (np.asarray(origin, dtype=np.float64) + 0.5 / factors - 0.5)
+        m[:, :2] /= factors  # column x by the x factor, column y by the y factor
         return FaceWarp(m, self.size)
 
     def region(self, width: int, height: int, pad: int = 2) -> Region:
@@ -92,13 +94,8 @@ class FaceWarp:
             x0, y0, x1, y1 = 0, 0, image.shape[1], image.shape[0]
         small_w, small_h = max(1, round((x1 - x0) * self.scale)), max(1, round((y1 - y0) * self.scale))
         small = cv2.resize(image[y0:y1, x0:x1], (small_w, small_h), interpolation=cv2.INTER_AREA)
-        # small pixel q shows image pixel (q + 0.5) / f - 0.5 + origin, per axis (cv2.resize's centres)
-        fx, fy = small_w / (x1 - x0), small_h / (y1 - y0)
-        m = self.matrix.copy()
-        m[:, 2] += self.matrix[:, :2] @ np.array([x0 + 0.5 / fx - 0.5, y0 + 0.5 / fy - 0.5])
-        m[:, 0] /= fx
-        m[:, 1] /= fy
-        return cv2.warpAffine(small, m, (self.size, self.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+        warp = self.for_canvas((x0, y0), (small_w / (x1 - x0), small_h / (y1 - y0)))
+        return cv2.warpAffine(small, warp.matrix, (self.size, self.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
 
     def to_region(self, aligned: np.ndarray, region: Region) -> np.ndarray:
         """Map ``aligned`` (size x size [x C]) back into ``region`` of the image.

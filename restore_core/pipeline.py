@@ -176,24 +176,10 @@ class Pipeline:
             settings, skipped = self.paired_settings(settings)
             notes += tuple(f"reference skipped: {error}" for error in skipped)
         restored = yield from self.engine.output_steps(settings, cancel=cancel)
-        if target is not None:
-            yield ProgressEvent("encode", 0, 1, f"writing {target.name}")
-            start = time.perf_counter()
-            save_image(
-                restored,
-                target,
-                overwrite=overwrite,
-                quality=self.settings.output.jpeg_quality,
-                lossless=self.settings.output.webp_lossless,
-            )
+        start = time.perf_counter()
+        exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style)
+        if (yield from self._write_images(restored, exports, overwrite=overwrite)):
             self.engine.timings["encode"] = time.perf_counter() - start
-            yield ProgressEvent("encode", 1, 1, f"wrote {target}")
-        if comparison is not None:
-            yield ProgressEvent("encode", 0, 1, f"writing {comparison.name}")
-            save_comparison(
-                self.engine.original_rgb8(), restored, comparison, comparison_style,
-                quality=self.settings.output.jpeg_quality, overwrite=overwrite,
-            )
         timings = dict(self.engine.timings)
         timings["total"] = time.perf_counter() - started
         return Result(
@@ -244,32 +230,37 @@ class Pipeline:
         """
         for target in exports.paths:
             check_output_path(source, target, overwrite=overwrite)
-        engine, output = self.engine, self.settings.output
+        engine = self.engine
         restored = None
         if exports.image is not None or exports.comparison is not None:
             restored = yield from engine.output_steps(self.settings, cancel=cancel)
-        written: list[Path] = []
-        if exports.image is not None:
-            assert restored is not None
-            yield ProgressEvent("encode", 0, 1, f"writing {exports.image.name}")
-            written.append(
-                save_image(restored, exports.image, overwrite=overwrite, quality=output.jpeg_quality, lossless=output.webp_lossless)
-            )
-        if exports.comparison is not None:
-            assert restored is not None
-            yield ProgressEvent("encode", 0, 1, f"writing {exports.comparison.name}")
-            written.append(
-                save_comparison(
-                    engine.original_rgb8(), restored, exports.comparison, exports.comparison_style,
-                    quality=output.jpeg_quality, overwrite=overwrite,
-                )
-            )
+        written = [] if restored is None else (yield from self._write_images(restored, exports, overwrite=overwrite))
         if exports.report is not None:
             result = Result(
                 input=source, output=exports.image, image=restored or engine.image,
                 faces=tuple(self.face_reports(engine.faces)), device=str(engine.device),
             )
             written.append(write_json(exports.report, {**result.to_json(), "settings": self.settings.to_json()}, overwrite=overwrite))
+        return written
+
+    def _write_images(self, restored: LoadedImage, exports: Exports, *, overwrite: bool) -> Steps[list[Path]]:
+        """The restored photo and the before/after comparison that ``exports`` asks for."""
+        output = self.settings.output
+        written: list[Path] = []
+        if exports.image is not None:
+            yield ProgressEvent("encode", 0, 1, f"writing {exports.image.name}")
+            written.append(
+                save_image(restored, exports.image, overwrite=overwrite, quality=output.jpeg_quality, lossless=output.webp_lossless)
+            )
+            yield ProgressEvent("encode", 1, 1, f"wrote {exports.image}")
+        if exports.comparison is not None:
+            yield ProgressEvent("encode", 0, 1, f"writing {exports.comparison.name}")
+            written.append(
+                save_comparison(
+                    self.engine.original_rgb8(), restored, exports.comparison, exports.comparison_style,
+                    quality=output.jpeg_quality, overwrite=overwrite,
+                )
+            )
         return written
 
     def face_reports(self, faces: Sequence[DetectedFace], run_settings: Settings | None = None) -> list[FaceReport]:
