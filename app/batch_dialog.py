@@ -196,11 +196,11 @@ class BatchDialog(QDialog):
         rows = {index.row() for index in self.table.selectionModel().selectedRows()}
         self.set_files([p for i, p in enumerate(self._files) if i not in rows])
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802, ANN001
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
         if local_files(event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802, ANN001
+    def dropEvent(self, event) -> None:  # noqa: N802
         self.add_paths(local_files(event.mimeData().urls()))
         event.acceptProposedAction()
 
@@ -292,6 +292,6 @@ class BatchDialog(QDialog):
                 out.append((path, text.removeprefix("Failed: ")))
         return out
 
-    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+    def closeEvent(self, event) -> None:  # noqa: N802
         self.cancel()
         super().closeEvent(event)

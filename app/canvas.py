@@ -339,7 +339,9 @@ class ImageCanvas(QWidget):
         """``part`` of the photo (image pixels) from a rendered ``view``, placed at ``origin``;
         where the view does not reach (none yet, just panned or zoomed out), the original."""
         assert self._before is not None
-        visible = QRectF(self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height())))
+        visible = QRectF(
+            self.widget_to_image(QPointF(0, 0)), self.widget_to_image(QPointF(self.width(), self.height()))
+        )
         needed = part.intersected(visible.translated(-origin))
         painter.save()
         painter.setClipRect(part.translated(origin))
@@ -389,7 +391,8 @@ class ImageCanvas(QWidget):
         if face is None:
             return
         rect = QRectF(
-            self.image_to_widget(QPointF(face.box[0], face.box[1])), self.image_to_widget(QPointF(face.box[2], face.box[3]))
+            self.image_to_widget(QPointF(face.box[0], face.box[1])),
+            self.image_to_widget(QPointF(face.box[2], face.box[3])),
         )
         painter.setPen(QPen(DROP_TARGET, 4))
         painter.setBrush(QColor(DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue(), 50))
@@ -402,7 +405,7 @@ class ImageCanvas(QWidget):
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_labels(self, painter: QPainter) -> None:
-        """"Before" / "After" tags: in the top corners (split), over each half (side by side)."""
+        """ "Before" / "After" tags: in the top corners (split), over each half (side by side)."""
         if self._after is None or self._before is None:
             return
         if self._holding_original:
@@ -410,6 +413,7 @@ class ImageCanvas(QWidget):
         elif self._mode is ViewMode.SPLIT:
             tags = [("Before", QPointF(8, 8), False), ("After", QPointF(self.width() - 8, 8), True)]
         elif self._mode is ViewMode.SIDE_BY_SIDE:
+
             def corner(image_x: float) -> QPointF:
                 p = self.image_to_widget(QPointF(image_x, 0))
                 return QPointF(max(8.0, p.x() + 8), max(8.0, p.y() + 8))
@@ -511,7 +515,7 @@ class ImageCanvas(QWidget):
             return
         super().keyReleaseEvent(event)
 
-    def focusOutEvent(self, event) -> None:  # noqa: N802, ANN001
+    def focusOutEvent(self, event) -> None:  # noqa: N802
         self.set_holding_original(False)  # the release would go elsewhere
         super().focusOutEvent(event)
 

@@ -76,7 +76,9 @@ class ControlsPanel(QWidget):
         self.show_settings(self._settings)
 
     # ---------------------------------------------------------------- building
-    def _slider(self, lo: float, hi: float, step: float, key: str, text: str, setter: Any, decimals: int = 2) -> ValueSlider:
+    def _slider(
+        self, lo: float, hi: float, step: float, key: str, text: str, setter: Any, decimals: int = 2
+    ) -> ValueSlider:
         slider = ValueSlider(lo, hi, step, decimals)
         slider.edited.connect(lambda v: self._edit(key, text, setter(v)))
         slider.released.connect(self.edit_finished)
@@ -122,7 +124,9 @@ class ControlsPanel(QWidget):
         )
         self.strength = self._slider(0, 1, 0.01, "strength", "Change strength", lambda v: self._face(strength=v))
         self.strength.setToolTip("Blend of the restored face over the original (0: untouched)")
-        self.creativity = self._slider(0, 1, 0.01, "creativity", "Change creativity", lambda v: self._face(creativity=v))
+        self.creativity = self._slider(
+            0, 1, 0.01, "creativity", "Change creativity", lambda v: self._face(creativity=v)
+        )
         self.creativity_help = QLabel()
         self.creativity_help.setWordWrap(True)
         self.creativity_help.setStyleSheet("color: palette(mid); font-size: 90%;")
@@ -145,9 +149,13 @@ class ControlsPanel(QWidget):
         self.grain_model.currentIndexChanged.connect(
             lambda: self._edit("grain_model", "Change grain kind", self._grain(model=self.grain_model.currentData()))
         )
-        self.grain_density = self._slider(0, 1, 0.01, "grain_density", "Grain density", lambda v: self._grain(density=v))
+        self.grain_density = self._slider(
+            0, 1, 0.01, "grain_density", "Grain density", lambda v: self._grain(density=v)
+        )
         self.grain_size = self._slider(1, 5, 0.1, "grain_size", "Grain size", lambda v: self._grain(size=v), 1)
-        self.grain_strength = self._slider(0, 1, 0.01, "grain_strength", "Grain strength", lambda v: self._grain(strength=v))
+        self.grain_strength = self._slider(
+            0, 1, 0.01, "grain_strength", "Grain strength", lambda v: self._grain(strength=v)
+        )
         self.grain_seed = QSpinBox()
         self.grain_seed.setRange(0, 2**31 - 1)
         self.grain_seed.setKeyboardTracking(False)
@@ -187,7 +195,9 @@ class ControlsPanel(QWidget):
         self.quality.setRange(1, 100)
         self.quality.setToolTip("JPEG, WebP and HEIC quality")
         self.quality.setKeyboardTracking(False)
-        self.quality.valueChanged.connect(lambda v: self._edit("quality", "Output quality", self._output(jpeg_quality=v)))
+        self.quality.valueChanged.connect(
+            lambda v: self._edit("quality", "Output quality", self._output(jpeg_quality=v))
+        )
         form.addRow("Scale", self.scale)
         form.addRow("Quality", self.quality)
         return box
@@ -201,8 +211,17 @@ class ControlsPanel(QWidget):
         """Show ``settings`` in every control without emitting edits."""
         self._settings = settings
         widgets = [
-            self.detector, self.min_face, self.center_only, self.model, self.color_match, self.grain_box,
-            self.grain_model, self.grain_seed, self.grain_scope, self.scale, self.quality,
+            self.detector,
+            self.min_face,
+            self.center_only,
+            self.model,
+            self.color_match,
+            self.grain_box,
+            self.grain_model,
+            self.grain_seed,
+            self.grain_scope,
+            self.scale,
+            self.quality,
         ]
         blocked = [w.blockSignals(True) for w in widgets]
         try:
@@ -226,7 +245,7 @@ class ControlsPanel(QWidget):
             self.scale.setValue(o.scale)
             self.quality.setValue(o.jpeg_quality)
         finally:
-            for widget, was in zip(widgets, blocked):
+            for widget, was in zip(widgets, blocked, strict=True):
                 widget.blockSignals(was)
 
     def _edit(self, key: str, text: str, settings: Settings) -> None:

@@ -157,7 +157,9 @@ class Exporter(QObject):
         targets = exports.paths
         source = win.image.path.resolve()
         if any(t.resolve() == source for t in targets):
-            win.show_error("Export refused", f"{win.image.path}: the original photo is never overwritten; choose another name")
+            win.show_error(
+                "Export refused", f"{win.image.path}: the original photo is never overwritten; choose another name"
+            )
             return None
         answer = confirm_overwrite(win, targets)
         if answer is False:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -181,7 +180,9 @@ class FacePanel(QWidget):
         self.own_creativity = QCheckBox("Own creativity")
         self.creativity = ValueSlider(0, 1, 0.01)
         self.own_creativity.toggled.connect(
-            lambda on: self._emit("own_creativity", "Face creativity", creativity=self.creativity.value() if on else None)
+            lambda on: self._emit(
+                "own_creativity", "Face creativity", creativity=self.creativity.value() if on else None
+            )
         )
         self.creativity.edited.connect(lambda v: self._emit("face_creativity", "Face creativity", creativity=v))
         self.creativity.released.connect(self.override_finished)
@@ -226,7 +227,7 @@ class FacePanel(QWidget):
         self._settings = settings
         blocked = self.list.blockSignals(True)
         self.list.clear()
-        for index, face in enumerate(self._faces):
+        for index in range(len(self._faces)):
             item = QListWidgetItem(self._row_text(index))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if settings.is_selected(index) else Qt.CheckState.Unchecked)
@@ -251,7 +252,9 @@ class FacePanel(QWidget):
             if item is None:
                 continue
             old = previous.get(render.index)
-            if old is None or not (_same(old.original_thumb, render.original_thumb) and _same(old.restored_thumb, render.restored_thumb)):
+            if old is None or not (
+                _same(old.original_thumb, render.original_thumb) and _same(old.restored_thumb, render.restored_thumb)
+            ):
                 item.setIcon(_thumb_pair(render.original_thumb, render.restored_thumb))
             item.setText(self._row_text(render.index))
         self.list.blockSignals(blocked)
@@ -299,7 +302,7 @@ class FacePanel(QWidget):
         select_data(self.model, override.model or "")
         self.own_strength.setChecked(override.strength is not None)
         self.own_creativity.setChecked(override.creativity is not None)
-        for widget, was in zip(widgets, blocked):
+        for widget, was in zip(widgets, blocked, strict=True):
             widget.blockSignals(was)
         self.strength.set_value(resolved.strength)
         self.creativity.set_value(resolved.creativity)

@@ -30,7 +30,8 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             out.extend(
                 sorted(
-                    p for p in path.iterdir()
+                    p
+                    for p in path.iterdir()
                     if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
                 )
             )

@@ -202,7 +202,11 @@ class MainWindow(QMainWindow):
         panel.reference_dropped.connect(self.set_reference)
         panel.reference_browse_requested.connect(self._choose_reference)
         panel.reference_cleared.connect(
-            lambda i: self.edit(self.settings.with_override(i, reference=None, reference_face=None), "", f"Clear reference (face {i + 1})")
+            lambda i: self.edit(
+                self.settings.with_override(i, reference=None, reference_face=None),
+                "",
+                f"Clear reference (face {i + 1})",
+            )
         )
 
     def _restore_layout(self) -> None:
@@ -359,10 +363,10 @@ class MainWindow(QMainWindow):
         from restore_core.models import MODELS
 
         for name, spec in MODELS.items():
-            if spec.licence_notice and uses_model(settings, name) and not uses_model(self.settings, name):
-                if not ask_licence(self, spec, self.store):
-                    self._show_settings(self.settings)  # put the control back
-                    return
+            newly_used = spec.licence_notice and uses_model(settings, name) and not uses_model(self.settings, name)
+            if newly_used and not ask_licence(self, spec, self.store):
+                self._show_settings(self.settings)  # put the control back
+                return
         self.history.push(settings, key, text)
 
     def _edit_override(self, index: int, changes: dict, key: str, text: str) -> None:
@@ -404,7 +408,11 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot use that reference", f"{path}: not a file")
             return
         self.store.set_folder("reference", path.parent)
-        self.edit(self.settings.with_override(index, reference=str(path), reference_face=None), "", f"Reference photo (face {index + 1})")
+        self.edit(
+            self.settings.with_override(index, reference=str(path), reference_face=None),
+            "",
+            f"Reference photo (face {index + 1})",
+        )
 
     def _choose_reference(self, index: int) -> None:
         if index < 0:
@@ -451,7 +459,9 @@ class MainWindow(QMainWindow):
             self.message_bar.hide()  # whatever failed before works again
         restored = sum(1 for f in result.faces if f.restored_thumb is not None)
         if result.preview:
-            self.statusBar().showMessage(f"Preview of {restored} face{'s' if restored != 1 else ''}; rendering the exact faces…")
+            self.statusBar().showMessage(
+                f"Preview of {restored} face{'s' if restored != 1 else ''}; rendering the exact faces…"
+            )
         else:
             self.statusBar().showMessage(f"{restored} of {len(result.faces)} faces restored", 8000)
             self.show_busy(False)
@@ -501,7 +511,9 @@ class MainWindow(QMainWindow):
         # the after image would show other settings than the controls: show the photo alone
         self.last_result = None
         self.canvas.set_after(None)
-        self.statusBar().showMessage(f"Could not {'find the faces' if stage == 'detect' else 'restore the faces'}: see above", 15000)
+        self.statusBar().showMessage(
+            f"Could not {'find the faces' if stage == 'detect' else 'restore the faces'}: see above", 15000
+        )
         actions = [("Open Models…", self.show_models)] if "model" in message.lower() else []
         self.message_bar.show_message(message, error=True, actions=actions)
 

@@ -27,7 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restore_core.models import MODELS, ImportedModel, ModelSpec, ModelStatus, download, find, import_file, models_dir, statuses
+from restore_core.models import (
+    MODELS,
+    ImportedModel,
+    ModelSpec,
+    ModelStatus,
+    download,
+    find,
+    import_file,
+    models_dir,
+    statuses,
+)
 
 from .settings_store import SettingsStore
 from .tasks import BackgroundTask
@@ -138,14 +148,22 @@ class ModelsDialog(QDialog):
         self.import_button = QPushButton("Import file…")
         self.folder_button = QPushButton("Open folder")
         close_button = QPushButton("Close")
-        self.download_button.clicked.connect(lambda: self.download([self.selected_name()]) if self.selected_name() else None)
+        self.download_button.clicked.connect(
+            lambda: self.download([self.selected_name()]) if self.selected_name() else None
+        )
         self.recommended_button.clicked.connect(lambda: self.download([m.name for m in recommended_downloads()]))
         self.cancel_button.clicked.connect(self.cancel_download)
         self.import_button.clicked.connect(self._choose_import)
         self.folder_button.clicked.connect(self._open_folder)
         close_button.clicked.connect(self.close)
         buttons = QHBoxLayout()
-        for button in (self.download_button, self.recommended_button, self.cancel_button, self.import_button, self.folder_button):
+        for button in (
+            self.download_button,
+            self.recommended_button,
+            self.cancel_button,
+            self.import_button,
+            self.folder_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(close_button)
@@ -262,7 +280,9 @@ class ModelsDialog(QDialog):
 
     def _choose_import(self) -> None:
         start = self._store.folder("import")
-        path, _ = QFileDialog.getOpenFileName(self, "Import a model file", start, "Model weights (*.pth *.safetensors *.ckpt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a model file", start, "Model weights (*.pth *.safetensors *.ckpt);;All files (*)"
+        )
         if path:
             self._store.set_folder("import", Path(path).parent)
             self.import_model(Path(path))
@@ -274,7 +294,11 @@ class ModelsDialog(QDialog):
         self._start(BackgroundTask(lambda progress, cancel: import_file(path), self), self._imported)
 
     def _imported(self, imported: ImportedModel) -> None:
-        note = "" if imported.status is ModelStatus.INSTALLED else " It differs from the published file (unverified) but will be used."
+        note = (
+            ""
+            if imported.status is ModelStatus.INSTALLED
+            else " It differs from the published file (unverified) but will be used."
+        )
         self.message.setText(f"Imported {imported.path.name} as {imported.spec.title}.{note}")
         self.models_changed.emit()
         self._refresh_pending = True
@@ -285,7 +309,7 @@ class ModelsDialog(QDialog):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # ---------------------------------------------------------------- task plumbing
-    def _start(self, task: BackgroundTask, on_success) -> None:  # noqa: ANN001 - a slot taking the result
+    def _start(self, task: BackgroundTask, on_success) -> None:
         self._task = task
         task.succeeded.connect(on_success)
         task.failed.connect(self._task_failed)
@@ -315,11 +339,13 @@ class ModelsDialog(QDialog):
         self.progress.setVisible(False)
         name = self._active
         self.message.setText(
-            f"Download of {MODELS[name].title} cancelled; it resumes where it stopped next time." if name else "Cancelled."
+            f"Download of {MODELS[name].title} cancelled; it resumes where it stopped next time."
+            if name
+            else "Cancelled."
         )
         self._queue = []
 
-    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+    def closeEvent(self, event) -> None:  # noqa: N802
         if self._task is not None:
             self._task.cancel()
             self._task.wait()

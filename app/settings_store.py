@@ -38,7 +38,10 @@ class SettingsStore:
 
     def set_last_settings(self, settings: Settings) -> None:
         general = Settings(
-            detection=settings.detection, face=settings.face, grain=settings.grain, output=settings.output,
+            detection=settings.detection,
+            face=settings.face,
+            grain=settings.grain,
+            output=settings.output,
             device=settings.device,
         )
         self._qs.setValue("settings/last", json.dumps(general.to_json()))

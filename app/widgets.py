@@ -105,7 +105,9 @@ class MessageBar(QFrame):
         self.is_error = False
         self.hide()
 
-    def show_message(self, text: str, *, error: bool = False, actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
+    def show_message(
+        self, text: str, *, error: bool = False, actions: Sequence[tuple[str, Callable[[], None]]] = ()
+    ) -> None:
         for button in self._buttons:
             button.deleteLater()
         self._buttons = []

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from restore_core.errors import CancelledError, FacemendError
 from restore_core.faces import DetectedFace
@@ -399,7 +399,10 @@ class RenderService(QObject):
         """Cancel the render or export running now (a batch has its own cancel)."""
         with self._mailbox.lock:
             self._mailbox.render = None
-            if self._mailbox.running_cancel is not None and self._mailbox.running_cancel is not self._mailbox.batch_cancel:
+            if (
+                self._mailbox.running_cancel is not None
+                and self._mailbox.running_cancel is not self._mailbox.batch_cancel
+            ):
                 self._mailbox.running_cancel.set()
 
     def cancel_batch(self) -> None:

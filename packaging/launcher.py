@@ -10,6 +10,6 @@ if sys.stdout is None or sys.stderr is None:
     sys.stdout = sys.stdout or _devnull
     sys.stderr = sys.stderr or _devnull
 
-from app.main import main  # noqa: E402 (after the streams exist)
+from app.main import main
 
 sys.exit(main())

@@ -210,6 +210,7 @@ def bundle_origins(toc: Iterable[tuple[str, str, str]]) -> BundleOrigins:
     Each source is matched against the RECORD of every installed distribution, so the result
     is what is really bundled: a CPU build has no NVIDIA packages, a CUDA build each one.
     """
+
     def key(path: str) -> str:
         return os.path.normcase(os.path.normpath(path))
 

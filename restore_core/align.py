@@ -95,7 +95,9 @@ class FaceWarp:
         small_w, small_h = max(1, round((x1 - x0) * self.scale)), max(1, round((y1 - y0) * self.scale))
         small = cv2.resize(image[y0:y1, x0:x1], (small_w, small_h), interpolation=cv2.INTER_AREA)
         warp = self.for_canvas((x0, y0), (small_w / (x1 - x0), small_h / (y1 - y0)))
-        return cv2.warpAffine(small, warp.matrix, (self.size, self.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+        return cv2.warpAffine(
+            small, warp.matrix, (self.size, self.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101
+        )
 
     def to_region(self, aligned: np.ndarray, region: Region) -> np.ndarray:
         """Map ``aligned`` (size x size [x C]) back into ``region`` of the image.
@@ -104,7 +106,7 @@ class FaceWarp:
         """
         x0, y0, x1, y1 = region
         if x1 <= x0 or y1 <= y0:  # OpenCV reads an empty size as "the input's size"
-            return np.zeros((max(0, y1 - y0), max(0, x1 - x0)) + aligned.shape[2:], aligned.dtype)
+            return np.zeros((max(0, y1 - y0), max(0, x1 - x0), *aligned.shape[2:]), aligned.dtype)
         inverse = self.inverse
         inverse[:, 2] -= (x0, y0)
         # Cubic: bilinear sampling blurs fine texture (film grain, print screens) on the way back.

@@ -284,9 +284,7 @@ class RenderEngine:
         candidates = [(abs(k.creativity - key.creativity), k) for k in self._outputs if key.same_but_creativity(k)]
         return min(candidates)[1] if candidates else None
 
-    def _restore_steps(
-        self, jobs: list[tuple[int, str, FaceSettings]], cancel: Event | None
-    ) -> Steps[None]:
+    def _restore_steps(self, jobs: list[tuple[int, str, FaceSettings]], cancel: Event | None) -> Steps[None]:
         """Run the models for the (face, model, settings) jobs not yet cached, model by model."""
         by_model: dict[str, list[tuple[int, FaceSettings]]] = {}
         for index, model, face in jobs:
@@ -312,7 +310,7 @@ class RenderEngine:
                     t0 = time.perf_counter()
                     restored = self._run_model(restorer, model, chunk)
                     self._timed("restore", t0)
-                    for (index, face), out in zip(chunk, restored):
+                    for (index, face), out in zip(chunk, restored, strict=True):
                         # 8-bit: the models' own precision, and the cheapest to cache and convert.
                         self._outputs.put(self._output_key(index, model, face), _to_rgb8(out))
                     done += len(chunk)
@@ -333,12 +331,14 @@ class RenderEngine:
         missing = [n for n, k in enumerate(feature_keys) if self._features.get_fresh(k) is None]
         if missing:
             self.model_calls += 1
-            for n, features in zip(missing, restorer.encode(inputs[missing])):
+            for n, features in zip(missing, restorer.encode(inputs[missing]), strict=True):
                 self._features.put(feature_keys[n], features)
         self.model_calls += 1
         return restorer.decode([self._features[k] for k in feature_keys], face.creativity)
 
-    def prefetch_steps(self, settings: Settings, levels: Iterable[float] = PREFETCH_LEVELS, cancel: Event | None = None) -> Steps[None]:
+    def prefetch_steps(
+        self, settings: Settings, levels: Iterable[float] = PREFETCH_LEVELS, cancel: Event | None = None
+    ) -> Steps[None]:
         """Pre-render a few creativity levels of every selected face (idle-time work for the GUI)."""
         for level in levels:
             jobs = []
@@ -416,7 +416,10 @@ class RenderEngine:
             candidates = [_replace_creativity(face, level) for level in PREFETCH_LEVELS]
             yield from self._restore_steps([(index, model, c) for c in candidates], cancel)
             restored = np.stack(
-                [self._finish_face(self._output_key(index, model, c), c, reference, preview=False).rgb for c in candidates]
+                [
+                    self._finish_face(self._output_key(index, model, c), c, reference, preview=False).rgb
+                    for c in candidates
+                ]
             )
             best, _ = pick_closest(identity, restored, identity.embed(reference.rgb8))
             self._locked[lock_key] = PREFETCH_LEVELS[best]
@@ -460,11 +463,19 @@ class RenderEngine:
         start = time.perf_counter()
         original = self._view((x0, y0, x1, y1), scale)
         canvas = original.copy()
-        self._compose(canvas, original, (x0, y0), scale, settings, outputs, to_native=_srgb8_to_native, native_max=255.0)
+        self._compose(
+            canvas, original, (x0, y0), scale, settings, outputs, to_native=_srgb8_to_native, native_max=255.0
+        )
         self._timed("compose", start)
         faces = tuple(self._face_render(i, settings, outputs.get(i)) for i in range(len(self._faces)))
         return RenderResult(
-            canvas, (x0, y0, x1, y1), scale, faces, any(o.preview for o in outputs.values()), dict(self.timings), original
+            canvas,
+            (x0, y0, x1, y1),
+            scale,
+            faces,
+            any(o.preview for o in outputs.values()),
+            dict(self.timings),
+            original,
         )
 
     def _view(self, region: Region, scale: float) -> np.ndarray:
@@ -481,7 +492,9 @@ class RenderEngine:
             self._last_view = (key, view)
         return self._last_view[1]
 
-    def render(self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any) -> RenderResult:
+    def render(
+        self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any
+    ) -> RenderResult:
         return drive(self.render_steps(settings, **options), progress)
 
     def output_steps(self, settings: Settings, *, cancel: Event | None = None) -> Steps[LoadedImage]:
@@ -501,11 +514,22 @@ class RenderEngine:
             self._timed("upscale", start)
             start = time.perf_counter()
         yield ProgressEvent("compose", 0, 1, "pasting faces")
-        self._compose(pixels, original, (0, 0), out_w / image.width, settings, outputs, to_native=image.to_native, native_max=image.native_max())
+        self._compose(
+            pixels,
+            original,
+            (0, 0),
+            out_w / image.width,
+            settings,
+            outputs,
+            to_native=image.to_native,
+            native_max=image.native_max(),
+        )
         self._timed("compose", start)
         return image.with_pixels(pixels, alpha)
 
-    def render_output(self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any) -> LoadedImage:
+    def render_output(
+        self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any
+    ) -> LoadedImage:
         return drive(self.output_steps(settings, **options), progress)
 
     def _background_upscaler(self, settings: Settings, factor: float) -> Callable[[np.ndarray], np.ndarray] | None:
@@ -579,7 +603,7 @@ class RenderEngine:
 
     def _similarity(self, index: int, output: _FaceOutput | None) -> float | None:
         """Restored vs reference (or vs the original face) by ArcFace; embeddings are cached by content."""
-        if output is None or output.preview or self._identity is None and not identity_available():
+        if output is None or output.preview or (self._identity is None and not identity_available()):
             return None
         identity = self.identity()
         target = output.reference.rgb8 if output.reference is not None else self.aligned(index).rgb8

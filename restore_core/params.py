@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
+from typing_extensions import Self
+
 from .errors import SettingsError
 
 GrainModel = Literal["silver", "gaussian", "grey"]
@@ -67,7 +69,7 @@ class _Validated:
         return out
 
     @classmethod
-    def from_json(cls: type[_T], data: Mapping[str, Any]) -> _T:
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
         return _build(cls, data)
 
 
@@ -118,7 +120,9 @@ class FaceSettings(_Validated):
     blur_sigma: float = _num(0.4, 0.01, 2.0, "pre-conditioning blur, in aligned-face pixels")
     noise_seed: int = _num(1, 1, 2000, "seed of the pre-conditioning noise")
     reference: str | None = field(default=None, metadata={"doc": "path of a sharper photo of the same person"})
-    reference_face: int | None = _opt("which face of the reference photo (0: leftmost); default: its best face", 0, 9999)
+    reference_face: int | None = _opt(
+        "which face of the reference photo (0: leftmost); default: its best face", 0, 9999
+    )
     #: with a reference and the identity model: render a few creativities, keep the closest to the reference
     identity_lock: bool = False
 
@@ -212,7 +216,7 @@ class Settings(_Validated):
         current = dict(self.overrides).get(index, FaceOverride())
         merged = dataclasses.replace(current, **changes)
         rest = tuple((i, o) for i, o in self.overrides if i != index)
-        return dataclasses.replace(self, overrides=tuple(sorted(rest + ((index, merged),))))
+        return dataclasses.replace(self, overrides=tuple(sorted((*rest, (index, merged)))))
 
     def to_json(self) -> dict[str, Any]:
         out = super().to_json()
@@ -224,7 +228,12 @@ class Settings(_Validated):
     def from_json(cls, data: Mapping[str, Any]) -> Settings:
         if not isinstance(data, Mapping):
             raise SettingsError(f"settings must be a JSON object, got {data!r}")
-        sections = {"detection": DetectionSettings, "face": FaceSettings, "grain": GrainSettings, "output": OutputSettings}
+        sections = {
+            "detection": DetectionSettings,
+            "face": FaceSettings,
+            "grain": GrainSettings,
+            "output": OutputSettings,
+        }
         kwargs: dict[str, Any] = {k: _build(t, data[k]) for k, t in sections.items() if k in data}
         if data.get("faces") is not None:
             kwargs["faces"] = tuple(data["faces"])
@@ -237,7 +246,9 @@ class Settings(_Validated):
                 raise SettingsError(f"overrides must map face indices to settings: {exc}") from exc
         if "device" in data:
             kwargs["device"] = data["device"]
-        return _build(cls, {**{k: v for k, v in data.items() if k not in kwargs and k not in ("faces", "overrides")}, **kwargs})
+        return _build(
+            cls, {**{k: v for k, v in data.items() if k not in kwargs and k not in ("faces", "overrides")}, **kwargs}
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Settings:

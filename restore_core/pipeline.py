@@ -15,10 +15,10 @@ from pathlib import Path
 from threading import Event
 from typing import Any
 
-from .compose import ComparisonMode, comparison_image
-from .engine import ProgressEvent, RenderEngine, Steps, drive
 import numpy as np
 
+from .compose import ComparisonMode, comparison_image
+from .engine import ProgressEvent, RenderEngine, Steps, drive
 from .errors import ModelError, OutputError
 from .faces import DetectedFace
 from .io import LoadedImage, atomic_write, default_output_suffix, save_image
@@ -100,7 +100,9 @@ def save_comparison(
     before_rgb8: np.ndarray, restored: LoadedImage, path: Path, style: Comparison, *, quality: int, overwrite: bool
 ) -> Path:
     """The comparison of the original (8-bit sRGB working copy) with ``restored``."""
-    pixels = comparison_image(before_rgb8, restored.working_rgb8(), mode=style.mode, labels=style.labels, split=style.split)
+    pixels = comparison_image(
+        before_rgb8, restored.working_rgb8(), mode=style.mode, labels=style.labels, split=style.split
+    )
     # both halves are 8-bit sRGB working copies: no profile needed
     return save_image(LoadedImage(pixels), path, overwrite=overwrite, quality=quality)
 
@@ -130,7 +132,9 @@ class Pipeline:
         # One engine for a whole batch: models and the detector load once.
         self.engine = engine or RenderEngine(device=settings.device, allow_download=allow_download)
 
-    def faces_steps(self, source: Path, external_faces: Sequence[DetectedFace] | None = None) -> Steps[list[DetectedFace]]:
+    def faces_steps(
+        self, source: Path, external_faces: Sequence[DetectedFace] | None = None
+    ) -> Steps[list[DetectedFace]]:
         yield ProgressEvent("decode", 0, 1, f"reading {source.name}")
         self.engine.open(source)
         yield ProgressEvent("decode", 1, 1, f"{self.engine.image.width} x {self.engine.image.height}")
@@ -138,7 +142,9 @@ class Pipeline:
             from .detect import select_faces
 
             image = self.engine.image
-            self.engine.use_faces(select_faces(list(external_faces), self.settings.detection, (image.width, image.height)))
+            self.engine.use_faces(
+                select_faces(list(external_faces), self.settings.detection, (image.width, image.height))
+            )
             return self.engine.faces
         return (yield from self.engine.detect_steps(self.settings.detection))
 
@@ -204,7 +210,9 @@ class Pipeline:
             from .reference import identity_unavailable_message
 
             raise ModelError(identity_unavailable_message())
-        indices = [i for i in range(len(self.engine.faces)) if settings.is_selected(i) and not settings.for_face(i).reference]
+        indices = [
+            i for i in range(len(self.engine.faces)) if settings.is_selected(i) and not settings.for_face(i).reference
+        ]
         if not indices:
             return settings, ()
         embeddings = identity.embed(np.stack([self.engine.aligned(i).rgb8 for i in indices]))
@@ -237,10 +245,17 @@ class Pipeline:
         written = [] if restored is None else (yield from self._write_images(restored, exports, overwrite=overwrite))
         if exports.report is not None:
             result = Result(
-                input=source, output=exports.image, image=restored or engine.image,
-                faces=tuple(self.face_reports(engine.faces)), device=str(engine.device),
+                input=source,
+                output=exports.image,
+                image=restored or engine.image,
+                faces=tuple(self.face_reports(engine.faces)),
+                device=str(engine.device),
             )
-            written.append(write_json(exports.report, {**result.to_json(), "settings": self.settings.to_json()}, overwrite=overwrite))
+            written.append(
+                write_json(
+                    exports.report, {**result.to_json(), "settings": self.settings.to_json()}, overwrite=overwrite
+                )
+            )
         return written
 
     def _write_images(self, restored: LoadedImage, exports: Exports, *, overwrite: bool) -> Steps[list[Path]]:
@@ -250,15 +265,25 @@ class Pipeline:
         if exports.image is not None:
             yield ProgressEvent("encode", 0, 1, f"writing {exports.image.name}")
             written.append(
-                save_image(restored, exports.image, overwrite=overwrite, quality=output.jpeg_quality, lossless=output.webp_lossless)
+                save_image(
+                    restored,
+                    exports.image,
+                    overwrite=overwrite,
+                    quality=output.jpeg_quality,
+                    lossless=output.webp_lossless,
+                )
             )
             yield ProgressEvent("encode", 1, 1, f"wrote {exports.image}")
         if exports.comparison is not None:
             yield ProgressEvent("encode", 0, 1, f"writing {exports.comparison.name}")
             written.append(
                 save_comparison(
-                    self.engine.original_rgb8(), restored, exports.comparison, exports.comparison_style,
-                    quality=output.jpeg_quality, overwrite=overwrite,
+                    self.engine.original_rgb8(),
+                    restored,
+                    exports.comparison,
+                    exports.comparison_style,
+                    quality=output.jpeg_quality,
+                    overwrite=overwrite,
                 )
             )
         return written

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Plain helpers live in support.py: test modules import them from there, never from
 # "conftest", a module name shared with tests/gui/conftest.py.
-from support import DETECTOR_WEIGHTS, PHOTOS, SHARED  # noqa: E402
+from support import DETECTOR_WEIGHTS, PHOTOS, SHARED
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,4 +69,3 @@ def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Pa
     (models_dir / "GFPGANv1.4.pth").symlink_to(random_gfpgan)
     (models_dir / "codeformer.pth").symlink_to(random_codeformer)
     return models_dir
-

@@ -155,7 +155,11 @@ def jpeg_app13(iptc: bytes) -> bytes:
 
 _D50 = (0.9642, 1.0, 0.8249)
 #: Adobe RGB (1998) colorants adapted to D50, with its 563/256 gamma
-ADOBE_RGB_COLORANTS = ((0.6097559, 0.3111242, 0.0194811), (0.2052401, 0.6256560, 0.0608902), (0.1492240, 0.0632197, 0.7448387))
+ADOBE_RGB_COLORANTS = (
+    (0.6097559, 0.3111242, 0.0194811),
+    (0.2052401, 0.6256560, 0.0608902),
+    (0.1492240, 0.0632197, 0.7448387),
+)
 ADOBE_RGB_GAMMA = 563 / 256
 
 
@@ -183,8 +187,12 @@ def _text_tag(text: str) -> bytes:
 
 def icc_profile(space: bytes, tags: dict[bytes, bytes]) -> bytes:
     """A version 2 display profile with ``tags`` (plus description, copyright, white point)."""
-    tags = {b"desc": _desc_tag("Facemend test " + space.decode().strip()), b"cprt": _text_tag("public domain"),
-            b"wtpt": _xyz_tag(_D50), **tags}
+    tags = {
+        b"desc": _desc_tag("Facemend test " + space.decode().strip()),
+        b"cprt": _text_tag("public domain"),
+        b"wtpt": _xyz_tag(_D50),
+        **tags,
+    }
     table_size = 4 + 12 * len(tags)
     offset = 128 + table_size
     table, data = struct.pack(">I", len(tags)), b""
@@ -194,8 +202,28 @@ def icc_profile(space: bytes, tags: dict[bytes, bytes]) -> bytes:
         data += body
     size = 128 + table_size + len(data)
     now = time.gmtime(0)
-    header = struct.pack(">I4sI4s4s4s6H4s4sI4s4sII", size, b"none", 0x02100000, b"mntr", space, b"XYZ ",
-                         now.tm_year, now.tm_mon, now.tm_mday, 0, 0, 0, b"acsp", b"APPL", 0, b"none", b"none", 0, 0)
+    header = struct.pack(
+        ">I4sI4s4s4s6H4s4sI4s4sII",
+        size,
+        b"none",
+        0x02100000,
+        b"mntr",
+        space,
+        b"XYZ ",
+        now.tm_year,
+        now.tm_mon,
+        now.tm_mday,
+        0,
+        0,
+        0,
+        b"acsp",
+        b"APPL",
+        0,
+        b"none",
+        b"none",
+        0,
+        0,
+    )
     header += struct.pack(">I", 0) + b"".join(_s15(v) for v in _D50) + b"none"
     header += b"\0" * (128 - len(header))
     return header + table + data
@@ -204,7 +232,9 @@ def icc_profile(space: bytes, tags: dict[bytes, bytes]) -> bytes:
 def adobe_rgb_profile() -> bytes:
     colorants = dict(zip((b"rXYZ", b"gXYZ", b"bXYZ"), ADOBE_RGB_COLORANTS, strict=True))
     curve = _gamma_tag(ADOBE_RGB_GAMMA)
-    return icc_profile(b"RGB ", {**{k: _xyz_tag(v) for k, v in colorants.items()}, b"rTRC": curve, b"gTRC": curve, b"bTRC": curve})
+    return icc_profile(
+        b"RGB ", {**{k: _xyz_tag(v) for k, v in colorants.items()}, b"rTRC": curve, b"gTRC": curve, b"bTRC": curve}
+    )
 
 
 def grey_gamma_profile(gamma: float = 1.8) -> bytes:
@@ -220,7 +250,9 @@ def srgb_profile_from_lcms() -> bytes:
 def is_srgb(profile: bytes | None) -> bool:
     from PIL import ImageCms
 
-    return profile is not None and "sRGB" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(profile)))
+    return profile is not None and "sRGB" in ImageCms.getProfileDescription(
+        ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    )
 
 
 # ---------------------------------------------------------------- writers
@@ -233,9 +265,13 @@ def _pil_image(pixels: np.ndarray, alpha: np.ndarray | None = None) -> Image.Ima
     return Image.fromarray(np.ascontiguousarray(data))
 
 
-def write_pillow(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, orientation: int = 1, **params: object) -> Path:
+def write_pillow(
+    path: Path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, orientation: int = 1, **params: object
+) -> Path:
     """Any Pillow format, with the pixels stored for ``orientation`` and EXIF saying so."""
-    image = _pil_image(store_oriented(pixels, orientation), None if alpha is None else store_oriented(alpha, orientation))
+    image = _pil_image(
+        store_oriented(pixels, orientation), None if alpha is None else store_oriented(alpha, orientation)
+    )
     if orientation != 1 and "exif" not in params:
         params["exif"] = exif_bytes(orientation)
     image.save(path, **params)
@@ -255,9 +291,19 @@ def write_png_16bit(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = N
     return path
 
 
-def write_tiff(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, orientation: int = 1,
-               icc: bytes | None = None, compression: str | None = "zlib", planar: bool = False,
-               pages: int = 1, xmp: bytes | None = None, iptc: bytes | None = None) -> Path:
+def write_tiff(
+    path: Path,
+    pixels: np.ndarray,
+    alpha: np.ndarray | None = None,
+    *,
+    orientation: int = 1,
+    icc: bytes | None = None,
+    compression: str | None = "zlib",
+    planar: bool = False,
+    pages: int = 1,
+    xmp: bytes | None = None,
+    iptc: bytes | None = None,
+) -> Path:
     """tifffile TIFF (8/16-bit, float, grey or RGB, alpha, planar, multi-page) with an orientation tag."""
     import tifffile
 
@@ -301,7 +347,9 @@ def write_tiff_lzw(path: Path, pixels: np.ndarray, alpha: np.ndarray | None = No
     return path
 
 
-def write_heic(path: Path, pixels: np.ndarray, *, orientation: int = 1, quality: int = 95, icc: bytes | None = None) -> Path:
+def write_heic(
+    path: Path, pixels: np.ndarray, *, orientation: int = 1, quality: int = 95, icc: bytes | None = None
+) -> Path:
     import pillow_heif
 
     image = _pil_image(store_oriented(pixels, orientation))
@@ -327,14 +375,25 @@ def write_dng(path: Path, pixels: np.ndarray, *, orientation: int = 1) -> Path:
     xyz_to_srgb = ((3.2406, -1.5372, -0.4986), (-0.9689, 1.8758, 0.0415), (0.0557, -0.2040, 1.0570))
     tags = DNGTags()
     for tag, value in (
-        (Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width), (Tag.TileLength, height),
-        (Tag.Orientation, orientation), (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
-        (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
-        (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 0), (Tag.WhiteLevel, white),
+        (Tag.ImageWidth, width),
+        (Tag.ImageLength, height),
+        (Tag.TileWidth, width),
+        (Tag.TileLength, height),
+        (Tag.Orientation, orientation),
+        (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
+        (Tag.SamplesPerPixel, 1),
+        (Tag.BitsPerSample, 16),
+        (Tag.CFARepeatPatternDim, [2, 2]),
+        (Tag.CFAPattern, CFAPattern.RGGB),
+        (Tag.BlackLevel, 0),
+        (Tag.WhiteLevel, white),
         (Tag.ColorMatrix1, [[round(v * 10000), 10000] for row in xyz_to_srgb for v in row]),
-        (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65), (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]),
-        (Tag.Make, "FacemendTestCam"), (Tag.Model, "DNG 1"),
-        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
+        (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
+        (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]),
+        (Tag.Make, "FacemendTestCam"),
+        (Tag.Model, "DNG 1"),
+        (Tag.DNGVersion, DNGVersion.V1_4),
+        (Tag.DNGBackwardVersion, DNGVersion.V1_2),
     ):
         tags.set(tag, value)
     converter = RAW2DNG()
@@ -400,10 +459,40 @@ class Sample:
 
 
 SAMPLE_NAMES = (
-    "jpeg", "jpeg_grey", "png", "png_alpha", "png_grey", "png_grey_alpha", "png16", "png16_alpha", "png16_grey",
-    "png_palette", "tiff", "tiff16", "tiff16_alpha", "tiff16_grey", "tiff16_planar", "tiff_float", "tiff_pages",
-    "tiff16_lzw", "tiff_lzw_alpha", "tiff_cmyk", "webp", "webp_lossy", "bmp", "tga", "gif", "heic", "avif", "dng",
-    "psd", "psd16", "psd16_grey", "exr", "exr_half_grey", "radiance",
+    "jpeg",
+    "jpeg_grey",
+    "png",
+    "png_alpha",
+    "png_grey",
+    "png_grey_alpha",
+    "png16",
+    "png16_alpha",
+    "png16_grey",
+    "png_palette",
+    "tiff",
+    "tiff16",
+    "tiff16_alpha",
+    "tiff16_grey",
+    "tiff16_planar",
+    "tiff_float",
+    "tiff_pages",
+    "tiff16_lzw",
+    "tiff_lzw_alpha",
+    "tiff_cmyk",
+    "webp",
+    "webp_lossy",
+    "bmp",
+    "tga",
+    "gif",
+    "heic",
+    "avif",
+    "dng",
+    "psd",
+    "psd16",
+    "psd16_grey",
+    "exr",
+    "exr_half_grey",
+    "radiance",
 )
 
 
@@ -416,14 +505,38 @@ def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
     scene = hdr_scene(rgb)
     out: dict[str, Sample] = {}
 
-    def add(name: str, path: Path, pixels: np.ndarray, alpha: np.ndarray | None = None, tolerance: float | None = None, fmt: str = "") -> None:
+    def add(
+        name: str,
+        path: Path,
+        pixels: np.ndarray,
+        alpha: np.ndarray | None = None,
+        tolerance: float | None = None,
+        fmt: str = "",
+    ) -> None:
         out[name] = Sample(path, pixels, alpha, tolerance, fmt)
 
-    add("jpeg", write_pillow(folder / "photo.jpg", rgb, quality=95, icc_profile=adobe_rgb_profile(),
-                             exif=exif_bytes(thumbnail=True), xmp=XMP, extra=jpeg_app13(iptc_bytes())),
-        rgb, tolerance=3.0, fmt="JPEG")
+    add(
+        "jpeg",
+        write_pillow(
+            folder / "photo.jpg",
+            rgb,
+            quality=95,
+            icc_profile=adobe_rgb_profile(),
+            exif=exif_bytes(thumbnail=True),
+            xmp=XMP,
+            extra=jpeg_app13(iptc_bytes()),
+        ),
+        rgb,
+        tolerance=3.0,
+        fmt="JPEG",
+    )
     add("jpeg_grey", write_pillow(folder / "grey.jpg", g, quality=95), g, tolerance=3.0, fmt="JPEG")
-    add("png", write_pillow(folder / "photo.png", rgb, exif=exif_bytes(), icc_profile=adobe_rgb_profile()), rgb, fmt="PNG")
+    add(
+        "png",
+        write_pillow(folder / "photo.png", rgb, exif=exif_bytes(), icc_profile=adobe_rgb_profile()),
+        rgb,
+        fmt="PNG",
+    )
     add("png_alpha", write_pillow(folder / "alpha.png", rgb, a8), rgb, a8, fmt="PNG")
     add("png_grey", write_pillow(folder / "grey.png", g), g, fmt="PNG")
     add("png_grey_alpha", write_pillow(folder / "grey_alpha.png", g, a8), g, a8, fmt="PNG")
@@ -433,7 +546,12 @@ def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
     palette = Image.fromarray(rgb).quantize(64)
     palette.save(folder / "palette.png")
     add("png_palette", folder / "palette.png", np.asarray(palette.convert("RGB")), fmt="PNG")
-    add("tiff", write_tiff(folder / "photo.tif", rgb, icc=adobe_rgb_profile(), xmp=XMP, iptc=iptc_bytes()), rgb, fmt="TIFF")
+    add(
+        "tiff",
+        write_tiff(folder / "photo.tif", rgb, icc=adobe_rgb_profile(), xmp=XMP, iptc=iptc_bytes()),
+        rgb,
+        fmt="TIFF",
+    )
     add("tiff16", write_tiff(folder / "deep.tif", rgb16), rgb16, fmt="TIFF")
     add("tiff16_alpha", write_tiff(folder / "deep_alpha.tif", rgb16, a16), rgb16, a16, fmt="TIFF")
     add("tiff16_grey", write_tiff(folder / "deep_grey.tif", g16, icc=grey_gamma_profile()), g16, fmt="TIFF")
@@ -444,7 +562,13 @@ def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
     add("tiff_lzw_alpha", write_tiff_lzw(folder / "lzw_alpha.tif", rgb, a8), rgb, a8, fmt="TIFF")
     Image.fromarray(rgb).convert("CMYK").save(folder / "cmyk.tif", compression="tiff_lzw")
     add("tiff_cmyk", folder / "cmyk.tif", np.asarray(Image.open(folder / "cmyk.tif").convert("RGB")), fmt="TIFF")
-    add("webp", write_pillow(folder / "photo.webp", rgb, a8, lossless=True, exact=True, exif=exif_bytes(), xmp=XMP), rgb, a8, fmt="WEBP")
+    add(
+        "webp",
+        write_pillow(folder / "photo.webp", rgb, a8, lossless=True, exact=True, exif=exif_bytes(), xmp=XMP),
+        rgb,
+        a8,
+        fmt="WEBP",
+    )
     add("webp_lossy", write_pillow(folder / "lossy.webp", rgb, quality=95), rgb, tolerance=3.0, fmt="WEBP")
     add("bmp", write_pillow(folder / "photo.bmp", rgb), rgb, fmt="BMP")
     add("tga", write_pillow(folder / "photo.tga", rgb, a8), rgb, a8, fmt="TGA")
@@ -457,7 +581,13 @@ def catalogue(folder: Path, rgb: np.ndarray) -> dict[str, Sample]:
     add("psd", write_psd(folder / "photo.psd", rgb), rgb, fmt="PSD")
     add("psd16", write_psd(folder / "deep.psd", rgb16), rgb16, fmt="PSD")
     add("psd16_grey", write_psd(folder / "deep_grey.psd", g16), g16, fmt="PSD")
-    add("exr", write_exr(folder / "scene.exr", scene, a8.astype(np.float32) / 255), scene, a8.astype(np.float32) / 255, fmt="EXR")
+    add(
+        "exr",
+        write_exr(folder / "scene.exr", scene, a8.astype(np.float32) / 255),
+        scene,
+        a8.astype(np.float32) / 255,
+        fmt="EXR",
+    )
     half = scene.astype(np.float16).astype(np.float32)
     add("exr_half_grey", write_exr(folder / "grey.exr", half[..., :1], half=True), half[..., :1], fmt="EXR")
     add("radiance", write_radiance(folder / "scene.hdr", scene), scene, tolerance=0.02, fmt="HDR")

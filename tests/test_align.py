@@ -109,7 +109,7 @@ def test_face_round_trips_through_crop_and_to_region(photos_dir, expected_faces,
         back = warp.to_region(aligned, region)
         x0, y0, x1, y1 = region
         assert back.shape == (y1 - y0, x1 - x0, 3)
-        bx0, by0, bx1, by1 = (int(round(v)) for v in box)
+        bx0, by0, bx1, by1 = (round(v) for v in box)
         assert x0 <= bx0 and y0 <= by0 and bx1 <= x1 and by1 <= y1
         face_back = back[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
         assert psnr(face_back, rgb[by0:by1, bx0:bx1]) >= 40, (name, box, angle)
@@ -154,7 +154,7 @@ def test_region_covers_the_aligned_square_and_is_clipped_to_the_image() -> None:
     width, height = 400, 300
     inside = estimate_warp(np.array(landmarks_from_box((150, 100, 230, 200))))
     x0, y0, x1, y1 = _unclipped_region(inside)
-    assert 0 < x0 and 0 < y0 and x1 < width and y1 < height
+    assert x0 > 0 and y0 > 0 and x1 < width and y1 < height
     assert inside.region(width, height, pad=0) == (x0, y0, x1, y1)
     assert inside.region(width, height, pad=3) == (x0 - 3, y0 - 3, x1 + 3, y1 + 3)
 

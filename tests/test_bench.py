@@ -32,7 +32,7 @@ def test_quick_bench_writes_a_table_with_both_pipelines(tmp_path: Path) -> None:
     assert re.search(r"fp32 matmul: \d+ GFLOP/s", text)
 
     (detect,) = _rows(text, "5 detection, 24 MP photo")
-    scenario, case, ours, reference, ratio, target, status, memory, note = detect
+    _scenario, case, ours, reference, ratio, target, status, _memory, note = detect
     assert case.endswith("4026 x 5961")  # the 24 MP copy of the 2-face photo the bench made
     assert re.fullmatch(r"\d+\.\d+ s", ours) and re.fullmatch(r"\d+\.\d+ s", reference)
     assert re.fullmatch(r"\d+\.\d\dx", ratio)

@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from support import psnr
+
 from restore_core.align import estimate_warp
 from restore_core.cli import main
 
@@ -40,7 +40,9 @@ def _face_regions(report: dict, shape: tuple[int, ...]) -> np.ndarray:
     return inside
 
 
-def test_detect_writes_the_faces_of_faces_json(models_dir: Path, photos_dir: Path, expected_faces: dict, tmp_path: Path) -> None:
+def test_detect_writes_the_faces_of_faces_json(
+    models_dir: Path, photos_dir: Path, expected_faces: dict, tmp_path: Path
+) -> None:
     for name, boxes in expected_faces.items():
         out = tmp_path / f"{name}.json"
         assert main(["detect", str(photos_dir / name), *MOBILE, "--json", str(out)]) == 0
@@ -92,7 +94,9 @@ def test_scale_two_doubles_both_sides(models_dir: Path, photos_dir: Path, tmp_pa
     assert _read(out).shape[:2] == (2 * h, 2 * w)
 
 
-def test_comparison_shows_the_original_left_and_the_result_right(models_dir: Path, photos_dir: Path, tmp_path: Path) -> None:
+def test_comparison_shows_the_original_left_and_the_result_right(
+    models_dir: Path, photos_dir: Path, tmp_path: Path
+) -> None:
     source, out, side = photos_dir / "collage_two_faces.jpg", tmp_path / "out.png", tmp_path / "side.png"
     args = ["restore", str(source), "-o", str(out), "--model", "passthrough", "--strength", "0", *MOBILE]
     assert main([*args, "--comparison", str(side)]) == 0
@@ -124,7 +128,9 @@ def test_comparisons_of_a_batch_go_into_a_folder_and_never_replace_files(
     assert "--comparison-split must be between 0 and 1" in capsys.readouterr().err
 
 
-def test_an_existing_output_is_not_replaced_without_overwrite(models_dir: Path, photos_dir: Path, tmp_path: Path, capsys) -> None:
+def test_an_existing_output_is_not_replaced_without_overwrite(
+    models_dir: Path, photos_dir: Path, tmp_path: Path, capsys
+) -> None:
     out = tmp_path / "out.png"
     out.write_bytes(b"precious")
     args = ["restore", str(photos_dir / "collage_two_faces.jpg"), "-o", str(out), "--model", "passthrough", *MOBILE]
@@ -135,14 +141,30 @@ def test_an_existing_output_is_not_replaced_without_overwrite(models_dir: Path, 
     assert _read(out).shape[:2] == (464, 700)
 
 
-def test_a_batch_finishes_good_files_and_reports_bad_ones(models_dir: Path, photos_dir: Path, tmp_path: Path, capsys) -> None:
+def test_a_batch_finishes_good_files_and_reports_bad_ones(
+    models_dir: Path, photos_dir: Path, tmp_path: Path, capsys
+) -> None:
     empty, junk = tmp_path / "empty.jpg", tmp_path / "junk.png"
     empty.write_bytes(b"")
     junk.write_bytes(np.random.default_rng(0).bytes(5000))
     good = photos_dir / "collage_two_faces.jpg"
     out = tmp_path / "out"
     report = tmp_path / "report.json"
-    code = main(["restore", str(empty), str(good), str(junk), "-o", str(out), "--model", "passthrough", "--json", str(report), *MOBILE])
+    code = main(
+        [
+            "restore",
+            str(empty),
+            str(good),
+            str(junk),
+            "-o",
+            str(out),
+            "--model",
+            "passthrough",
+            "--json",
+            str(report),
+            *MOBILE,
+        ]
+    )
     assert code == 1
     assert sorted(p.name for p in out.iterdir()) == ["collage_two_faces.jpg"]
     data = json.loads(report.read_text())
@@ -156,7 +178,8 @@ def test_bad_input_gives_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     out = tmp_path / "out.png"
     proc = subprocess.run(
         [sys.executable, "-m", "restore_core", "restore", str(missing), "-o", str(out), "--model", "passthrough"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

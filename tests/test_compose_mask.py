@@ -15,7 +15,7 @@ def test_masks_are_cached_read_only_float32(build) -> None:
     assert mask.shape == (512, 512) and mask.dtype == np.float32
     assert build(512) is mask
     assert not mask.flags.writeable
-    assert 0.0 <= mask.min() and mask.max() <= 1.0
+    assert mask.min() >= 0.0 and mask.max() <= 1.0
     assert build(256).shape == (256, 256)
 
 

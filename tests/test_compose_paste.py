@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -148,7 +149,7 @@ def test_difference_grows_with_strength(dtype, faces) -> None:
         paste(pasted, restored, warp, source, canvas, strength)
         differences.append(float(np.abs(pasted.astype(np.float64) - canvas).mean()))
     assert differences[0] == 0.0
-    assert all(a < b for a, b in zip(differences, differences[1:])), differences
+    assert all(a < b for a, b in itertools.pairwise(differences)), differences
 
 
 def test_grey_canvas_stays_single_channel(faces) -> None:

@@ -17,7 +17,7 @@ class NearestX2:
 
     def __call__(self, tile: np.ndarray) -> np.ndarray:
         assert tile.dtype == np.float32 and tile.ndim == 3 and tile.shape[2] == 3
-        assert 0.0 <= tile.min() and tile.max() <= 1.0
+        assert tile.min() >= 0.0 and tile.max() <= 1.0
         self.tiles.append(tile.shape)
         return np.repeat(np.repeat(tile, 2, axis=0), 2, axis=1)
 
@@ -36,7 +36,7 @@ def test_lanczos_keeps_dtype_and_layout(dtype, channels, photo) -> None:
     image = image[..., 0] if channels is None else image[..., :channels]
     out = upscale_image(image, 420, 300)
     assert out.dtype == dtype
-    assert out.shape == (300, 420) + image.shape[2:]
+    assert out.shape == (300, 420, *image.shape[2:])
     # Close to OpenCV's own float Lanczos (the reference for the filter itself).
     expected = cv2.resize(image.astype(np.float32), (420, 300), interpolation=cv2.INTER_LANCZOS4)
     assert np.abs(out.astype(np.float32).reshape(expected.shape) - expected).max() <= max(1.0, 1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -127,7 +128,7 @@ def test_photo_upscaled_3x_gives_the_same_faces_at_3x_coordinates(detector, dete
     big_faces = detector.detect(big, DEFAULT)
 
     assert len(small_faces) == len(big_faces) >= 2
-    for small, large in zip(small_faces, big_faces):
+    for small, large in zip(small_faces, big_faces, strict=True):
         np.testing.assert_allclose(np.array(large.box), 3 * np.array(small.box), atol=3.0)
         np.testing.assert_allclose(large.landmarks_array(), 3 * small.landmarks_array(), atol=3.0)
 
@@ -239,7 +240,7 @@ def test_report_json_round_trips(detect, tmp_path: Path) -> None:
     path.write_text(json.dumps({"faces": [f.to_json() for f in faces], "image": "family_three_print.png"}))
     loaded = faces_from_json(path)
     assert len(loaded) == len(faces)
-    for face, back in zip(faces, loaded):
+    for face, back in zip(faces, loaded, strict=True):
         np.testing.assert_allclose(back.box, face.box, atol=0.005)
         np.testing.assert_allclose(back.landmarks_array(), face.landmarks_array(), atol=0.005)
         assert back.score == pytest.approx(face.score, abs=5e-5)
@@ -262,7 +263,7 @@ def test_bare_boxes_get_template_landmarks_and_keep_their_order() -> None:
         ('{"boxes": []}', 'a "faces" list'),
         ('"faces"', "must be a list"),
         ("[[10, 10, 5, 50]]", "face 0: .*x2 > x1"),
-        ('[[1, 2, 3, 4], [1, 2, 3]]', r"face 1: box \[x1, y1, x2, y2\] must be 4 numbers"),
+        ("[[1, 2, 3, 4], [1, 2, 3]]", r"face 1: box \[x1, y1, x2, y2\] must be 4 numbers"),
         ('[[1, 2, 30, "40"]]', "finite numbers"),
         ('{"faces": [{"score": 0.9}]}', 'face 0: has no "box"'),
         ('{"faces": [{"box": [0, 0, 9, 9], "landmarks": [[1, 2]]}]}', "five \\[x, y\\] points"),
@@ -365,7 +366,7 @@ def test_fused_network_gives_facexlib_outputs(detector, facexlib_detector, photo
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in detector.net.modules())
     x = retinaface.to_network_input(photo("collage_two_faces.jpg")[None], torch.device("cpu"))
     with torch.inference_mode():
-        for ours, theirs in zip(detector.net(x), facexlib_detector(x.contiguous())):
+        for ours, theirs in zip(detector.net(x), facexlib_detector(x.contiguous()), strict=True):
             torch.testing.assert_close(ours, theirs, atol=2e-3, rtol=1e-3)
 
 
@@ -378,7 +379,7 @@ def test_a_small_photo_gives_what_facexlib_gives_at_full_size(detector, facexlib
     ours = detector.detect(rgb, DEFAULT)
     theirs = sorted(theirs.tolist(), key=lambda row: (row[0] + row[2]) / 2)
     assert len(ours) == len(theirs) == 2
-    for face, row in zip(ours, theirs):
+    for face, row in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(face.box, row[:4], atol=0.05)
         assert face.score == pytest.approx(row[4], abs=1e-3)
         np.testing.assert_allclose(face.landmarks_array().ravel(), row[5:], atol=0.05)
@@ -406,7 +407,7 @@ def test_levels_tile_every_image_and_cover_every_face_size(size: tuple[int, int]
     assert max(coarse.width, coarse.height) <= max(multiscale.COARSE_SIDE * multiscale.MIN_LEVEL_RATIO, 640)
     assert fine.width * fine.height <= multiscale.FINE_PIXELS * 1.01 or (fine.width, fine.height) == (width, height)
     assert coarse.owned_sizes[1] == math.inf and fine.owned_sizes[0] == 0
-    for lower, upper in zip(levels, levels[1:]):
+    for lower, upper in itertools.pairwise(levels):
         ratio = upper.width / lower.width
         assert multiscale.MIN_LEVEL_RATIO <= ratio <= multiscale.MAX_LEVEL_RATIO * 1.01
         # Neighbouring bands overlap: every face size belongs to some level.
@@ -419,7 +420,7 @@ def test_levels_tile_every_image_and_cover_every_face_size(size: tuple[int, int]
         assert xs[0] == 0 and xs[-1] + level.tile_width == level.width
         assert ys[0] == 0 and ys[-1] + level.tile_height == level.height
         for starts, tile in ((xs, level.tile_width), (ys, level.tile_height)):
-            for a, b in zip(starts, starts[1:]):
+            for a, b in itertools.pairwise(starts):
                 assert a + tile - b >= multiscale.TILE_OVERLAP
         if len(level.tile_origins) > 1:
             # Faces a tiled level owns fit inside the overlap, with margins.

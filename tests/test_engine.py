@@ -67,7 +67,12 @@ def test_a_creativity_move_is_answered_from_the_nearest_cached_level_then_exactl
 def test_unselected_faces_and_the_background_keep_their_pixels(models_dir: Path, photos_dir: Path) -> None:
     engine = _engine(photos_dir / "family_three_print.png")
     assert len(engine.faces) == 3
-    settings = Settings(detection=MOBILE, face=FaceSettings(model="passthrough"), grain=GrainSettings(enabled=True, strength=1.0), faces=(1,))
+    settings = Settings(
+        detection=MOBILE,
+        face=FaceSettings(model="passthrough"),
+        grain=GrainSettings(enabled=True, strength=1.0),
+        faces=(1,),
+    )
     result = engine.render(settings)
     original = engine.original_rgb8()
     changed = np.any(result.rgb8 != original, axis=2)
@@ -82,7 +87,9 @@ def test_unselected_faces_and_the_background_keep_their_pixels(models_dir: Path,
 def test_a_viewport_region_renders_the_same_pixels_as_the_full_image(models_dir: Path, photos_dir: Path) -> None:
     engine = _engine(photos_dir / "family_three_print.png")
     settings = Settings(
-        detection=MOBILE, face=FaceSettings(model="passthrough"), grain=GrainSettings(enabled=True, strength=1.0, scope="image")
+        detection=MOBILE,
+        face=FaceSettings(model="passthrough"),
+        grain=GrainSettings(enabled=True, strength=1.0, scope="image"),
     )
     full = engine.render(settings)
     region = (150, 90, 480, 260)

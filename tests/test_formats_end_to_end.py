@@ -11,12 +11,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import formats
 import numpy as np
 import pytest
 from PIL import Image
-
-import formats
 from support import psnr
+
 from restore_core.align import estimate_warp
 from restore_core.cli import main
 from restore_core.io import SOFTWARE, load_image
@@ -36,7 +36,9 @@ def _inputs(folder: Path, rgb: np.ndarray) -> dict[str, tuple[Path, str]]:
     rgb16, grey16 = formats.deepen(rgb), formats.deepen(formats.grey(rgb))[..., None]
     scene = formats.hdr_scene(rgb)
     made: dict[str, Callable[[], Path]] = {
-        "jpeg_turned_adobe": lambda: formats.write_pillow(folder / "turned.jpg", rgb, orientation=6, icc_profile=adobe, quality=95),
+        "jpeg_turned_adobe": lambda: formats.write_pillow(
+            folder / "turned.jpg", rgb, orientation=6, icc_profile=adobe, quality=95
+        ),
         "png_alpha": lambda: formats.write_pillow(folder / "alpha.png", rgb, a8),
         "png16": lambda: formats.write_png_16bit(folder / "deep.png", rgb16),
         "png16_grey": lambda: formats.write_png_16bit(folder / "deep_grey.png", grey16[..., 0]),
@@ -54,13 +56,38 @@ def _inputs(folder: Path, rgb: np.ndarray) -> dict[str, tuple[Path, str]]:
         "exr_alpha": lambda: formats.write_exr(folder / "scene.exr", scene, a16.astype(np.float32) / 65535),
         "radiance": lambda: formats.write_radiance(folder / "scene.hdr", scene),
     }
-    lossless_output = {"tiff16_alpha_adobe": ".tif", "tiff16_lzw": ".tif", "tiff_float": ".tif", "webp_alpha": ".webp",
-                       "dng_turned": ".tif", "psd16": ".tif", "exr_alpha": ".exr", "radiance": ".hdr"}
+    lossless_output = {
+        "tiff16_alpha_adobe": ".tif",
+        "tiff16_lzw": ".tif",
+        "tiff_float": ".tif",
+        "webp_alpha": ".webp",
+        "dng_turned": ".tif",
+        "psd16": ".tif",
+        "exr_alpha": ".exr",
+        "radiance": ".hdr",
+    }
     return {name: (make(), lossless_output.get(name, ".png")) for name, make in made.items()}
 
 
-CASES = ("jpeg_turned_adobe", "png_alpha", "png16", "png16_grey", "tiff16_alpha_adobe", "tiff16_lzw", "tiff_float",
-         "webp_alpha", "bmp", "tga_alpha", "gif", "heic_adobe", "avif", "dng_turned", "psd16", "exr_alpha", "radiance")
+CASES = (
+    "jpeg_turned_adobe",
+    "png_alpha",
+    "png16",
+    "png16_grey",
+    "tiff16_alpha_adobe",
+    "tiff16_lzw",
+    "tiff_float",
+    "webp_alpha",
+    "bmp",
+    "tga_alpha",
+    "gif",
+    "heic_adobe",
+    "avif",
+    "dng_turned",
+    "psd16",
+    "exr_alpha",
+    "radiance",
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +117,20 @@ def test_every_format_comes_back_unchanged_outside_the_faces(
 ) -> None:
     source, suffix = inputs[case]
     out, report_path = tmp_path / f"restored{suffix}", tmp_path / "report.json"
-    code = main(["restore", str(source), "-o", str(out), "--model", "passthrough", "--lossless",
-                 "--json", str(report_path), *MOBILE])
+    code = main(
+        [
+            "restore",
+            str(source),
+            "-o",
+            str(out),
+            "--model",
+            "passthrough",
+            "--lossless",
+            "--json",
+            str(report_path),
+            *MOBILE,
+        ]
+    )
     assert code == 0
     report = json.loads(report_path.read_text())
     before, after = load_image(source), load_image(out)
@@ -110,7 +149,9 @@ def test_every_format_comes_back_unchanged_outside_the_faces(
 
 
 @pytest.mark.parametrize("case", ["png16", "tiff16_alpha_adobe"])
-def test_metadata_marks_the_output(models_dir: Path, inputs: dict[str, tuple[Path, str]], tmp_path: Path, case: str) -> None:
+def test_metadata_marks_the_output(
+    models_dir: Path, inputs: dict[str, tuple[Path, str]], tmp_path: Path, case: str
+) -> None:
     source, suffix = inputs[case]
     out = tmp_path / f"restored{suffix}"
     assert main(["restore", str(source), "-o", str(out), "--model", "passthrough", *MOBILE]) == 0
@@ -127,18 +168,39 @@ def test_a_batch_finishes_the_good_files_and_reports_the_bad_ones(
     (bad / "noise.png").write_bytes(np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8).tobytes())
     data = inputs["png16"][0].read_bytes()
     (bad / "cut.png").write_bytes(data[: len(data) // 2])
-    (bad / "bomb.psd").write_bytes(b"8BPS" + (1).to_bytes(2, "big") + b"\0" * 6 + (3).to_bytes(2, "big")
-                                   + (40_000).to_bytes(4, "big") * 2 + (8).to_bytes(2, "big") + (3).to_bytes(2, "big"))
+    (bad / "bomb.psd").write_bytes(
+        b"8BPS"
+        + (1).to_bytes(2, "big")
+        + b"\0" * 6
+        + (3).to_bytes(2, "big")
+        + (40_000).to_bytes(4, "big") * 2
+        + (8).to_bytes(2, "big")
+        + (3).to_bytes(2, "big")
+    )
     good = [inputs[name][0] for name in ("jpeg_turned_adobe", "dng_turned", "psd16", "heic_adobe", "exr_alpha", "gif")]
     batch = [good[0], bad / "empty.jpg", *good[1:3], bad / "noise.png", bad / "cut.png", *good[3:], bad / "bomb.psd"]
     out, report_path = tmp_path / "out", tmp_path / "report.json"
 
-    code = main(["restore", *map(str, batch), "-o", str(out), "--model", "passthrough", "--json", str(report_path), *MOBILE])
+    code = main(
+        ["restore", *map(str, batch), "-o", str(out), "--model", "passthrough", "--json", str(report_path), *MOBILE]
+    )
 
     assert code != 0
     report = json.loads(report_path.read_text())
-    assert sorted(Path(f["input"]).name for f in report["failures"]) == ["bomb.psd", "cut.png", "empty.jpg", "noise.png"]
+    assert sorted(Path(f["input"]).name for f in report["failures"]) == [
+        "bomb.psd",
+        "cut.png",
+        "empty.jpg",
+        "noise.png",
+    ]
     assert all(Path(f["input"]).name in f["error"] for f in report["failures"])
     # each good file under its own name, in a format that holds it (RAW and PSD as 16-bit TIFF, GIF as PNG)
     depths = {p.name: load_image(p).bit_depth for p in out.iterdir()}
-    assert depths == {"turned.jpg": 8, "turned.tif": 16, "deep.tif": 16, "photo.heic": 8, "scene.exr": 32, "palette.png": 8}
+    assert depths == {
+        "turned.jpg": 8,
+        "turned.tif": 16,
+        "deep.tif": 16,
+        "photo.heic": 8,
+        "scene.exr": 32,
+        "palette.png": 8,
+    }

@@ -7,13 +7,12 @@ import io
 import tracemalloc
 from pathlib import Path
 
+import formats
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-import formats
-from restore_core.io import LoadedImage
-from restore_core.io import _convert, _icc
+from restore_core.io import LoadedImage, _convert, _icc
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,10 @@ def _lcms(rgb8: np.ndarray, profile: bytes, mode: str = "RGB") -> np.ndarray:
     """LittleCMS's conversion of 8-bit pixels in ``profile`` to sRGB: the reference."""
     image = Image.fromarray(rgb8 if mode == "RGB" else rgb8[..., 0], mode)
     converted = ImageCms.profileToProfile(
-        image, io.BytesIO(profile), ImageCms.createProfile("sRGB"), outputMode="RGB",
+        image,
+        io.BytesIO(profile),
+        ImageCms.createProfile("sRGB"),
+        outputMode="RGB",
         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
     )
     return np.asarray(converted)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import formats
 import numpy as np
 import pytest
 from PIL import Image
 
-import formats
 from restore_core.io import INPUT_EXTENSIONS, LoadedImage, image_size, load_image
 
 
@@ -130,8 +130,12 @@ def test_single_image_files_have_no_notes(samples: dict[str, formats.Sample]) ->
         assert load_image(samples[name].path).notes == ()
 
 
-@pytest.mark.parametrize(("name", "suffix"), [("png", ".jpg"), ("jpeg", ".png"), ("tiff16", ".webp"), ("heic", ".jpg"), ("exr", ".tif")])
-def test_mislabelled_files_decode_by_content(samples: dict[str, formats.Sample], tmp_path: Path, name: str, suffix: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "suffix"), [("png", ".jpg"), ("jpeg", ".png"), ("tiff16", ".webp"), ("heic", ".jpg"), ("exr", ".tif")]
+)
+def test_mislabelled_files_decode_by_content(
+    samples: dict[str, formats.Sample], tmp_path: Path, name: str, suffix: str
+) -> None:
     sample = samples[name]
     renamed = tmp_path / f"mislabelled{suffix}"
     shutil.copyfile(sample.path, renamed)

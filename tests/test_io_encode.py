@@ -5,15 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import formats
 import numpy as np
 import pytest
 from PIL import Image
 
-import formats
 from restore_core import __version__
 from restore_core.errors import OutputError, SettingsError
-from restore_core.io import OUTPUT_EXTENSIONS, SOFTWARE, LoadedImage, default_output_suffix, load_image, save_image
-from restore_core.io import encode
+from restore_core.io import (
+    OUTPUT_EXTENSIONS,
+    SOFTWARE,
+    LoadedImage,
+    default_output_suffix,
+    encode,
+    load_image,
+    save_image,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +47,10 @@ def _variants(rgb: np.ndarray) -> dict[str, LoadedImage]:
 
 LOSSLESS = [
     (".png", ["rgb8", "rgba8", "grey8", "grey_alpha8", "rgb16", "rgba16", "grey16", "grey_alpha16"]),
-    (".tif", ["rgb8", "rgba8", "grey8", "grey_alpha8", "rgb16", "rgba16", "grey16", "grey_alpha16", "float", "float_grey"]),
+    (
+        ".tif",
+        ["rgb8", "rgba8", "grey8", "grey_alpha8", "rgb16", "rgba16", "grey16", "grey_alpha16", "float", "float_grey"],
+    ),
     (".exr", ["float", "float_grey"]),
     (".webp", ["rgb8", "rgba8"]),
 ]
@@ -58,7 +68,9 @@ def test_lossless_round_trip_is_bit_identical(tmp_path: Path, rgb: np.ndarray, s
         np.testing.assert_array_equal(back.alpha, image.alpha)
 
 
-@pytest.mark.parametrize("variant", ["rgb8", "rgba8", "grey8", "grey_alpha8", "rgb16", "rgba16", "grey16", "grey_alpha16"])
+@pytest.mark.parametrize(
+    "variant", ["rgb8", "rgba8", "grey8", "grey_alpha8", "rgb16", "rgba16", "grey16", "grey_alpha16"]
+)
 def test_our_png_reads_the_same_in_libpng(tmp_path: Path, rgb: np.ndarray, variant: str) -> None:
     """The PNG writer is ours: OpenCV's libpng must read exactly what we meant."""
     image = _variants(rgb)[variant]
@@ -133,7 +145,9 @@ def _read_exif(path: Path) -> tuple[Image.Exif, dict[int, object], dict[int, obj
 
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".jpg", ".webp", ".heic", ".avif"])
 def test_exif_is_carried_upright_with_software_and_size(tmp_path: Path, rgb: np.ndarray, suffix: str) -> None:
-    source = formats.write_pillow(tmp_path / "in.jpg", rgb, exif=formats.exif_bytes(orientation=6, thumbnail=True), quality=95)
+    source = formats.write_pillow(
+        tmp_path / "in.jpg", rgb, exif=formats.exif_bytes(orientation=6, thumbnail=True), quality=95
+    )
     image = load_image(source)
     out = save_image(image, tmp_path / f"out{suffix}")
 
@@ -192,7 +206,9 @@ def test_grey_with_profile_to_an_rgb_only_format_is_converted_to_srgb(tmp_path: 
         (".jpg", (65501, 2, 1), "at most 65500 pixels per side"),
     ],
 )
-def test_sizes_a_format_cannot_hold_are_refused(tmp_path: Path, suffix: str, shape: tuple[int, int, int], reason: str) -> None:
+def test_sizes_a_format_cannot_hold_are_refused(
+    tmp_path: Path, suffix: str, shape: tuple[int, int, int], reason: str
+) -> None:
     with pytest.raises(OutputError, match=reason):
         save_image(LoadedImage(np.zeros(shape, np.uint8)), tmp_path / f"big{suffix}")
     assert list(tmp_path.iterdir()) == []
@@ -213,7 +229,9 @@ def test_the_largest_webp_is_written(tmp_path: Path) -> None:
         ("float", ".hdr", "Radiance HDR cannot hold transparency"),
     ],
 )
-def test_unwritable_requests_are_refused(tmp_path: Path, rgb: np.ndarray, variant: str, suffix: str, reason: str) -> None:
+def test_unwritable_requests_are_refused(
+    tmp_path: Path, rgb: np.ndarray, variant: str, suffix: str, reason: str
+) -> None:
     with pytest.raises(OutputError, match=reason):
         save_image(_variants(rgb)[variant], tmp_path / f"out{suffix}")
     assert list(tmp_path.iterdir()) == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import formats
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-import formats
 from restore_core.io import image_size, load_image, save_image
 from restore_core.io.metadata import apply_orientation
 
@@ -36,12 +36,16 @@ def test_apply_orientation_matches_pillow(upright: np.ndarray, orientation: int)
 
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
 @pytest.mark.parametrize(("suffix", "params"), [(".png", {}), (".webp", {"lossless": True}), (".tif", {})])
-def test_lossless_formats_decode_upright(tmp_path: Path, upright: np.ndarray, orientation: int, suffix: str, params: dict) -> None:
+def test_lossless_formats_decode_upright(
+    tmp_path: Path, upright: np.ndarray, orientation: int, suffix: str, params: dict
+) -> None:
     alpha = formats.alpha_ramp(*upright.shape[:2])
     if suffix == ".tif":
         path = formats.write_tiff(tmp_path / f"o{orientation}.tif", upright, alpha, orientation=orientation)
     else:
-        path = formats.write_pillow(tmp_path / f"o{orientation}{suffix}", upright, alpha, orientation=orientation, exact=True, **params)
+        path = formats.write_pillow(
+            tmp_path / f"o{orientation}{suffix}", upright, alpha, orientation=orientation, exact=True, **params
+        )
     image = load_image(path)
     np.testing.assert_array_equal(image.pixels, upright)
     np.testing.assert_array_equal(image.alpha, alpha)
@@ -88,7 +92,12 @@ def test_dng_is_upright(tmp_path: Path, upright: np.ndarray, orientation: int) -
     assert image.pixels.shape == upright.shape
     developed = image.pixels.astype(np.float64) / 257
     # a developed RAW is only close to the photo: it must be closest to the upright one
-    candidates = {"upright": upright, "mirrored": upright[:, ::-1], "flipped": upright[::-1], "turned": upright[::-1, ::-1]}
+    candidates = {
+        "upright": upright,
+        "mirrored": upright[:, ::-1],
+        "flipped": upright[::-1],
+        "turned": upright[::-1, ::-1],
+    }
     errors = {name: np.abs(developed - pixels).mean() for name, pixels in candidates.items()}
     assert min(errors, key=errors.__getitem__) == "upright"
     assert errors["upright"] < 12

@@ -9,10 +9,10 @@ import struct
 import zlib
 from pathlib import Path
 
+import formats
 import numpy as np
 import pytest
 
-import formats
 from restore_core.errors import InputError, OutputError
 from restore_core.io import INPUT_EXTENSIONS, LoadedImage, atomic_write, image_size, load_image, save_image
 from restore_core.io.atomic import TEMP_SUFFIX
@@ -44,17 +44,17 @@ def test_atomic_write_writes_and_leaves_nothing_else(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not the 0600 of mkstemp
 
 
-class WriterFailed(Exception):
+class WriterFailedError(Exception):
     pass
 
 
-def _half_then_fail(fh) -> None:  # noqa: ANN001 - a binary file
+def _half_then_fail(fh) -> None:
     fh.write(b"half a file")
-    raise WriterFailed
+    raise WriterFailedError
 
 
 def test_a_writer_failing_midway_leaves_no_output_and_no_temp(tmp_path: Path) -> None:
-    with pytest.raises(WriterFailed):
+    with pytest.raises(WriterFailedError):
         atomic_write(tmp_path / "out.png", _half_then_fail)
     assert os.listdir(tmp_path) == []
 
@@ -62,14 +62,16 @@ def test_a_writer_failing_midway_leaves_no_output_and_no_temp(tmp_path: Path) ->
 def test_a_failed_overwrite_keeps_the_previous_file(tmp_path: Path) -> None:
     target = tmp_path / "out.png"
     target.write_bytes(b"previous")
-    with pytest.raises(WriterFailed):
+    with pytest.raises(WriterFailedError):
         atomic_write(target, _half_then_fail, overwrite=True)
     assert target.read_bytes() == b"previous"
     assert os.listdir(tmp_path) == ["out.png"]
 
 
 @pytest.mark.parametrize("step", ["fsync", "replace"])
-def test_disk_errors_become_output_errors_and_clean_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+def test_disk_errors_become_output_errors_and_clean_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
     def fail(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -80,7 +82,9 @@ def test_disk_errors_become_output_errors_and_clean_up(tmp_path: Path, monkeypat
     assert os.listdir(tmp_path) == []
 
 
-def test_save_image_failing_in_the_encoder_leaves_nothing(tmp_path: Path, rgb: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_image_failing_in_the_encoder_leaves_nothing(
+    tmp_path: Path, rgb: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from restore_core.io import _png
 
     def chunk_then_fail(*args: object) -> None:
@@ -116,11 +120,13 @@ def test_temp_files_are_hidden_from_folder_batches() -> None:
 # ---------------------------------------------------------------- the original is safe
 
 
-def test_the_input_is_only_ever_opened_for_reading(samples: dict[str, formats.Sample], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_input_is_only_ever_opened_for_reading(
+    samples: dict[str, formats.Sample], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opened: list[tuple[str, str]] = []
     real_open = builtins.open
 
-    def spying_open(file, mode="r", *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def spying_open(file, mode="r", *args, **kwargs):
         opened.append((str(file), mode))
         return real_open(file, mode, *args, **kwargs)
 
@@ -160,7 +166,11 @@ def _png_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     idat = zlib.compress(b"\0" * 1000)  # a valid start of what would be gigabytes of rows
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IDAT", idat)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+    )
 
 
 def _jpeg_header(width: int, height: int) -> bytes:
@@ -169,12 +179,27 @@ def _jpeg_header(width: int, height: int) -> bytes:
 
 
 def _gif_header(width: int, height: int) -> bytes:
-    return b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0) + b",\0\0\0\0" + struct.pack("<HH", width, height) + b"\0\x02\x02L\x01\0;"
+    return (
+        b"GIF89a"
+        + struct.pack("<HHBBB", width, height, 0, 0, 0)
+        + b",\0\0\0\0"
+        + struct.pack("<HH", width, height)
+        + b"\0\x02\x02L\x01\0;"
+    )
 
 
 def _tiff_header(width: int, height: int) -> bytes:
-    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 1, 8), (277, 3, 1, 1), (278, 4, 1, height), (279, 4, 1, width * height)]
+    entries = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8),
+        (277, 3, 1, 1),
+        (278, 4, 1, height),
+        (279, 4, 1, width * height),
+    ]
     ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + b"\0\0\0\0"
     return b"II*\0" + struct.pack("<I", 8 + 16) + b"\0" * 16 + ifd
 
@@ -184,7 +209,13 @@ def _psd_header(width: int, height: int) -> bytes:
 
 
 def _webp_header(width: int, height: int) -> bytes:
-    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\0\0\0\0" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    vp8x = (
+        b"VP8X"
+        + struct.pack("<I", 10)
+        + b"\0\0\0\0"
+        + (width - 1).to_bytes(3, "little")
+        + (height - 1).to_bytes(3, "little")
+    )
     body = b"WEBP" + vp8x + b"VP8L" + struct.pack("<I", 5) + b"\x2f\0\0\0\0\0"
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
@@ -249,7 +280,9 @@ def test_decompression_bombs_are_refused_from_the_header(tmp_path: Path, no_deco
 
 
 @pytest.mark.parametrize("name", ["png16", "tiff16", "dng", "psd16", "heic", "exr"])
-def test_the_limit_is_checked_before_decoding_real_files(samples: dict[str, formats.Sample], no_decoding: None, name: str) -> None:
+def test_the_limit_is_checked_before_decoding_real_files(
+    samples: dict[str, formats.Sample], no_decoding: None, name: str
+) -> None:
     sample = samples[name]
     with pytest.raises(InputError, match="over the limit of 0 MP"):
         load_image(sample.path, max_pixels=100)
@@ -279,7 +312,9 @@ MULTI_FRAME = ("gif", "tiff_pages")
 
 @pytest.mark.parametrize("keep", [0.3, 0.99])
 @pytest.mark.parametrize("name", formats.SAMPLE_NAMES)
-def test_truncated_files_fail_cleanly(samples: dict[str, formats.Sample], tmp_path: Path, name: str, keep: float) -> None:
+def test_truncated_files_fail_cleanly(
+    samples: dict[str, formats.Sample], tmp_path: Path, name: str, keep: float
+) -> None:
     data = samples[name].path.read_bytes()
     cut = tmp_path / f"cut{samples[name].path.suffix}"
     cut.write_bytes(data[: int(len(data) * keep)])

@@ -10,8 +10,10 @@ import importlib.util
 import plistlib
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -88,14 +90,28 @@ def test_info_plist_declares_every_type_and_high_dpi(support: ModuleType) -> Non
     assert plist["CFBundleShortVersionString"] == "1.2.3"
     declared = {ext for doc in plist["CFBundleDocumentTypes"] for ext in doc["CFBundleTypeExtensions"]}
     assert declared == _extensions(support)
-    assert all(doc["LSHandlerRank"] == "Alternate" and doc["LSItemContentTypes"] for doc in plist["CFBundleDocumentTypes"])
+    assert all(
+        doc["LSHandlerRank"] == "Alternate" and doc["LSItemContentTypes"] for doc in plist["CFBundleDocumentTypes"]
+    )
 
 
 def test_windows_version_resource_carries_the_version(support: ModuleType) -> None:
     """The text is what PyInstaller eval()s with its version-info classes; stand-ins record the calls."""
-    names = ("VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable", "StringStruct", "VarFileInfo", "VarStruct")
-    namespace = {name: (lambda name: lambda *args, **kwargs: (name, args, kwargs))(name) for name in names}
-    kind, _args, parts = eval(support.windows_version_file("0.12.3"), namespace)  # noqa: S307 (our own text)
+    names = (
+        "VSVersionInfo",
+        "FixedFileInfo",
+        "StringFileInfo",
+        "StringTable",
+        "StringStruct",
+        "VarFileInfo",
+        "VarStruct",
+    )
+
+    def recorder(name: str) -> Callable[..., tuple[str, Any, Any]]:
+        return lambda *args, **kwargs: (name, args, kwargs)
+
+    namespace = {name: recorder(name) for name in names}
+    kind, _args, parts = eval(support.windows_version_file("0.12.3"), namespace)
     assert kind == "VSVersionInfo"
     assert parts["ffi"][2]["filevers"] == parts["ffi"][2]["prodvers"] == (0, 12, 3, 0)
     string_table = parts["kids"][0][1][0][0]

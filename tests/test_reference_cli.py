@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from model_factory import write_random_arcface
+
 from restore_core.cli import main
 
 MOBILE = ["--detector", "retinaface_mobile0.25", "--model", "passthrough"]
@@ -28,7 +28,10 @@ def _face_crop(photo: Path, box: list[float], margin: float = 0.8) -> np.ndarray
 @pytest.fixture()
 def family_report(models_dir: Path, photos_dir: Path, tmp_path: Path) -> dict:
     report = tmp_path / "plain.json"
-    assert main(["restore", str(photos_dir / FAMILY), "-o", str(tmp_path / "plain.png"), *MOBILE, "--json", str(report)]) == 0
+    assert (
+        main(["restore", str(photos_dir / FAMILY), "-o", str(tmp_path / "plain.png"), *MOBILE, "--json", str(report)])
+        == 0
+    )
     return json.loads(report.read_text())
 
 
@@ -46,7 +49,17 @@ def test_a_warm_reference_warms_its_face_and_no_other(
     reference = tmp_path / "warm.png"
     cv2.imwrite(str(reference), warm.astype(np.uint8))
     out, report = tmp_path / "warm_out.png", tmp_path / "warm.json"
-    args = ["restore", str(photos_dir / FAMILY), "-o", str(out), *MOBILE, "--reference", f"1={reference}", "--json", str(report)]
+    args = [
+        "restore",
+        str(photos_dir / FAMILY),
+        "-o",
+        str(out),
+        *MOBILE,
+        "--reference",
+        f"1={reference}",
+        "--json",
+        str(report),
+    ]
     assert main(args) == 0
 
     plain, paired = cv2.imread(str(tmp_path / "plain.png")), cv2.imread(str(out))
@@ -82,8 +95,18 @@ def test_a_chosen_face_of_a_group_reference_photo_guides_and_is_reported(
     for chosen in (None, 2):
         report = tmp_path / f"chosen_{chosen}.json"
         extra = [] if chosen is None else ["--reference-face", f"0={chosen}"]
-        args = ["restore", str(photos_dir / "collage_two_faces.jpg"), "-o", str(tmp_path / f"out_{chosen}.png"),
-                *MOBILE, "--reference", f"0={group}", *extra, "--json", str(report)]
+        args = [
+            "restore",
+            str(photos_dir / "collage_two_faces.jpg"),
+            "-o",
+            str(tmp_path / f"out_{chosen}.png"),
+            *MOBILE,
+            "--reference",
+            f"0={group}",
+            *extra,
+            "--json",
+            str(report),
+        ]
         assert main(args) == 0
         reports[chosen] = json.loads(report.read_text())["faces"][0]
     assert reports[None]["reference_face"] != 2  # the best face (the largest, sharpest) by default
@@ -109,11 +132,21 @@ def test_a_references_folder_is_paired_face_by_face_and_reported(
     folder = tmp_path / "refs"
     folder.mkdir()
     names = ["zoe.png", "adam.png", "mia.png"]  # alphabetical order differs from face order
-    for face, name in zip(family_report["faces"], names):
+    for face, name in zip(family_report["faces"], names, strict=True):
         cv2.imwrite(str(folder / name), _face_crop(photos_dir / FAMILY, face["box"]))
     report = tmp_path / "paired.json"
-    args = ["restore", str(photos_dir / FAMILY), "-o", str(tmp_path / "o.png"), *MOBILE, "--references", str(folder),
-            "--identity-lock", "--json", str(report)]
+    args = [
+        "restore",
+        str(photos_dir / FAMILY),
+        "-o",
+        str(tmp_path / "o.png"),
+        *MOBILE,
+        "--references",
+        str(folder),
+        "--identity-lock",
+        "--json",
+        str(report),
+    ]
     assert main(args) == 0
     faces = json.loads(report.read_text())["faces"]
     assert [Path(f["reference"]).name for f in faces] == names
@@ -126,7 +159,15 @@ def test_a_references_folder_is_paired_face_by_face_and_reported(
 def test_identity_features_without_the_model_say_what_they_need(
     models_dir: Path, photos_dir: Path, tmp_path: Path, capsys
 ) -> None:
-    args = ["restore", str(photos_dir / FAMILY), "-o", str(tmp_path / "o.png"), *MOBILE, "--references", str(tmp_path),
-            "--no-download"]
+    args = [
+        "restore",
+        str(photos_dir / FAMILY),
+        "-o",
+        str(tmp_path / "o.png"),
+        *MOBILE,
+        "--references",
+        str(tmp_path),
+        "--no-download",
+    ]
     assert main(args) == 1
     assert "models download arcface" in capsys.readouterr().err

@@ -45,7 +45,9 @@ def gfpgan(face_models_dir: Path) -> SpandrelFaceRestorer:
     return restorer
 
 
-def test_codeformer_decoder_only_path_equals_a_full_run(codeformer: CodeFormerRestorer, aligned_faces: np.ndarray) -> None:
+def test_codeformer_decoder_only_path_equals_a_full_run(
+    codeformer: CodeFormerRestorer, aligned_faces: np.ndarray
+) -> None:
     faces = aligned_faces[:1]
     features = codeformer.encode(faces)
     for creativity in (0.3, 1.0):
@@ -67,7 +69,7 @@ def test_gfpgan_is_deterministic_and_batch_independent(gfpgan: SpandrelFaceResto
     alone = gfpgan.restore(aligned_faces[1:], 0.0)
     np.testing.assert_allclose(both[1], alone[0], atol=1e-5)
     np.testing.assert_array_equal(gfpgan.restore(aligned_faces[1:], 0.0), alone)
-    assert 0.0 <= both.min() and both.max() <= 1.0
+    assert both.min() >= 0.0 and both.max() <= 1.0
 
 
 def test_a_restorer_takes_back_a_shared_model_another_has_cast(
@@ -78,7 +80,9 @@ def test_a_restorer_takes_back_a_shared_model_another_has_cast(
     np.testing.assert_array_equal(gfpgan.restore(aligned_faces[:1], 0.0), before)
 
 
-def test_gfpgan_creativity_acts_through_preconditioning(gfpgan: SpandrelFaceRestorer, aligned_faces: np.ndarray) -> None:
+def test_gfpgan_creativity_acts_through_preconditioning(
+    gfpgan: SpandrelFaceRestorer, aligned_faces: np.ndarray
+) -> None:
     outputs = []
     for creativity in (0.0, 1.0):
         pre = preconditioning_for(FaceSettings(creativity=creativity), gfpgan.creativity_by_preconditioning)

@@ -76,7 +76,7 @@ def text_table(rows: Sequence[Row]) -> str:
     table = [HEADER, *(cells(r) for r in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(HEADER) - 1)]
     return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line[:-1], widths)) + "  " + line[-1] for line in table
+        "  ".join(c.ljust(w) for c, w in zip(line[:-1], widths, strict=False)) + "  " + line[-1] for line in table
     )
 
 

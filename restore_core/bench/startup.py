@@ -24,7 +24,12 @@ def time_to_window(timeout: float = 120.0) -> float:
     with tempfile.TemporaryFile("w+") as errors:
         start = time.perf_counter()
         with subprocess.Popen(
-            [sys.executable, "-m", "app.startup_probe"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
+            [sys.executable, "-m", "app.startup_probe"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
         ) as child:
             assert child.stdout is not None
             for line in child.stdout:

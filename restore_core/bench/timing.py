@@ -9,6 +9,7 @@ set (timed runs keep the warm heap a long-running app has).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import statistics
@@ -45,10 +46,8 @@ def _status_kib(field: str) -> int | None:
 
 def _release_free_heap() -> None:
     """glibc keeps freed memory for reuse; ``malloc_trim`` returns it, so later use faults pages in again."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 class PeakMemory:

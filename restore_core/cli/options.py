@@ -46,9 +46,13 @@ def add_detection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sensitivity", type=float, metavar="S", help="0..1, higher finds more faces (default 0.5)")
     group.add_argument("--min-face", type=int, metavar="PX", help="ignore faces smaller than PX pixels")
     group.add_argument("--max-face", type=int, metavar="PX", help="ignore faces larger than PX pixels")
-    group.add_argument("--only-center-face", action="store_true", default=None, help="restore only the most central face")
+    group.add_argument(
+        "--only-center-face", action="store_true", default=None, help="restore only the most central face"
+    )
     group.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where models run (default auto)")
-    group.add_argument("--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it")
+    group.add_argument(
+        "--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it"
+    )
 
 
 def add_restore_flags(parser: argparse.ArgumentParser) -> None:
@@ -59,25 +63,52 @@ def add_restore_flags(parser: argparse.ArgumentParser) -> None:
     face.add_argument("--noise-sigma", type=float, metavar="S", help="pre-conditioning noise 0.001..0.1 (turns it on)")
     face.add_argument("--blur-sigma", type=float, metavar="S", help="pre-conditioning blur 0.01..2 (turns it on)")
     face.add_argument("--noise-seed", type=int, metavar="N", help="pre-conditioning noise seed 1..2000")
-    face.add_argument("--no-color-match", dest="color_match", action="store_false", default=None,
-                      help="keep the model's colours instead of matching the original face's")
-    face.add_argument("--reference", action="append", metavar="I=PATH",
-                      help="pair face I with a sharper photo of the same person (repeatable)")
-    face.add_argument("--reference-face", action="append", metavar="I=K",
-                      help="use face K of face I's reference photo (0: leftmost; default: its best face)")
-    face.add_argument("--references", type=Path, metavar="FOLDER",
-                      help="pair faces automatically with the photos in FOLDER (needs the arcface model)")
-    face.add_argument("--pair-threshold", type=float, metavar="S", help="identity similarity needed to pair (default 0.3)")
-    face.add_argument("--identity-lock", action="store_true", default=None,
-                      help="with a reference: keep the creativity whose face is closest to it (needs arcface)")
-    face.add_argument("--identity", action="store_true", help="report identity similarities for every face (needs arcface)")
+    face.add_argument(
+        "--no-color-match",
+        dest="color_match",
+        action="store_false",
+        default=None,
+        help="keep the model's colours instead of matching the original face's",
+    )
+    face.add_argument(
+        "--reference",
+        action="append",
+        metavar="I=PATH",
+        help="pair face I with a sharper photo of the same person (repeatable)",
+    )
+    face.add_argument(
+        "--reference-face",
+        action="append",
+        metavar="I=K",
+        help="use face K of face I's reference photo (0: leftmost; default: its best face)",
+    )
+    face.add_argument(
+        "--references",
+        type=Path,
+        metavar="FOLDER",
+        help="pair faces automatically with the photos in FOLDER (needs the arcface model)",
+    )
+    face.add_argument(
+        "--pair-threshold", type=float, metavar="S", help="identity similarity needed to pair (default 0.3)"
+    )
+    face.add_argument(
+        "--identity-lock",
+        action="store_true",
+        default=None,
+        help="with a reference: keep the creativity whose face is closest to it (needs arcface)",
+    )
+    face.add_argument(
+        "--identity", action="store_true", help="report identity similarities for every face (needs arcface)"
+    )
     grain = parser.add_argument_group("film grain")
     grain.add_argument("--grain", choices=("silver", "gaussian", "grey"), help="add film grain of this kind")
     grain.add_argument("--grain-density", type=float, metavar="D", help="0..1 (default 0.5)")
     grain.add_argument("--grain-size", type=float, metavar="PX", help="1..5 output pixels (default 1)")
     grain.add_argument("--grain-strength", type=float, metavar="S", help="0..1 (default 0.5)")
     grain.add_argument("--grain-seed", type=int, metavar="N", help="same seed, same grain")
-    grain.add_argument("--grain-scope", choices=("faces", "image"), help="restored faces only (default) or the whole image")
+    grain.add_argument(
+        "--grain-scope", choices=("faces", "image"), help="restored faces only (default) or the whole image"
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--scale", type=float, metavar="N", help="output size as a multiple of the input, 1..8")
     output.add_argument("--width", type=int, metavar="PX", help="output width (aspect kept)")

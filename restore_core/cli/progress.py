@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from types import TracebackType
 from typing import Any
 
 from tqdm import tqdm
@@ -17,10 +16,10 @@ class ProgressPrinter:
     def __init__(self, label: str) -> None:
         self.bar = tqdm(total=1, desc=label, unit="step", leave=False, disable=not sys.stderr.isatty(), file=sys.stderr)
 
-    def __enter__(self) -> ProgressPrinter:
+    def __enter__(self) -> ProgressPrinter:  # noqa: PYI034 - final class in practice
         return self
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.bar.close()
 
     def update(self, event: ProgressEvent) -> None:

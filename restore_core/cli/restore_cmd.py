@@ -20,15 +20,29 @@ log = logging.getLogger(__name__)
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("restore", help="restore faces and write the result")
     parser.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos (files)")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                        help="output file (format by extension) or folder (one output per input, same name)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help="output file (format by extension) or folder (one output per input, same name)",
+    )
     parser.add_argument("--faces", metavar="I,J", help="restore only these face indices (as listed by detect)")
     parser.add_argument("--faces-json", type=Path, metavar="FILE", help="use these boxes instead of detecting")
     parser.add_argument("--json", type=Path, metavar="REPORT.json", help="write a report: faces, models, timings")
-    parser.add_argument("--comparison", type=Path, metavar="OUT",
-                        help="also write a before | after image: a file, or a folder (NAME_comparison.jpg per input)")
-    parser.add_argument("--comparison-split", type=float, metavar="F",
-                        help="compare as one image split at F of the width (0..1) instead of side by side")
+    parser.add_argument(
+        "--comparison",
+        type=Path,
+        metavar="OUT",
+        help="also write a before | after image: a file, or a folder (NAME_comparison.jpg per input)",
+    )
+    parser.add_argument(
+        "--comparison-split",
+        type=float,
+        metavar="F",
+        help="compare as one image split at F of the width (0..1) instead of side by side",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-download", action="store_true", help="never download models")
     add_detection_flags(parser)
@@ -71,8 +85,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             with ProgressPrinter(source.name) as printer:
                 steps = pipeline.run(
-                    source, args.output, overwrite=args.overwrite, external_faces=external,
-                    comparison=comparison, comparison_style=style,
+                    source,
+                    args.output,
+                    overwrite=args.overwrite,
+                    external_faces=external,
+                    comparison=comparison,
+                    comparison_style=style,
                 )
                 result = printer.drive(steps)
         except FacemendError as exc:

@@ -59,7 +59,7 @@ def comparison_image(
             _label(out, "Before", 0)
             _label(out, "After", width)
         return out
-    cut = int(round(np.clip(split, 0.0, 1.0) * width))
+    cut = round(np.clip(split, 0.0, 1.0) * width)
     out = after_rgb8.copy()
     out[:, :cut] = before_rgb8[:, :cut]
     line = max(2, width // 300)

@@ -159,7 +159,7 @@ def _raw_numbers(seed: int, planes: int, region: Region) -> tuple[np.ndarray, np
     with np.errstate(over="ignore"):
         seed_key = _mix(np.array([seed], dtype=np.uint64))[0]
         key ^= seed_key
-        parts = _mix(key).view(np.uint16).reshape(key.shape + (4,))
+        parts = _mix(key).view(np.uint16).reshape((*key.shape, 4))
     # In place, in the order (p0 + p1) + p2, then - mean, then * scale.
     gauss = parts[..., 0].astype(np.float32)
     gauss += parts[..., 1]

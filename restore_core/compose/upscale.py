@@ -63,7 +63,7 @@ def _lanczos(pixels: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
     out = cv2.resize(pixels, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LANCZOS4)
     if pixels.dtype == np.float32:
         np.maximum(out, 0.0, out=out)
-    return out.reshape((out_h, out_w) + pixels.shape[2:])
+    return out.reshape((out_h, out_w, *pixels.shape[2:]))
 
 
 def _resample(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int], shrink: tuple[float, float]) -> np.ndarray:
@@ -90,7 +90,7 @@ class _TiledUpscale:
         self.native_max = native_max_of(pixels.dtype)
         self.gray = pixels.ndim == 2 or pixels.shape[2] == 1
         self.scale: int | None = None
-        self.out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=pixels.dtype)
+        self.out = np.empty((out_h, out_w, *pixels.shape[2:]), dtype=pixels.dtype)
 
     def run(self, tile: int) -> np.ndarray:
         for y0 in range(0, self.height, tile):
@@ -121,22 +121,20 @@ class _TiledUpscale:
         if ox1 <= ox0 or oy1 <= oy0:
             return
         src = self.pixels[py0:py1, px0:px1].astype(np.float32) / np.float32(self.native_max)
-        src = src.reshape(src.shape[:2] + (-1,))
+        src = src.reshape((*src.shape[:2], -1))
         clipped = np.clip(src, 0.0, 1.0)
         up, s = self._run_model(np.repeat(clipped, 3, axis=2) if self.gray else clipped)
         if (s * self.width, s * self.height) == (self.out_w, self.out_h):
             result = up[oy0 - s * py0 : oy1 - s * py0, ox0 - s * px0 : ox1 - s * px0]
         else:
             result = self._to_output_grid(up, s, (px0, py0), (ox0, oy0, ox1, oy1))
-        result = result.reshape(result.shape[:2] + (-1,))
+        result = result.reshape((*result.shape[:2], -1))
         if self.gray:
             result = cv2.cvtColor(np.ascontiguousarray(result), cv2.COLOR_RGB2GRAY)[..., None]
         residual = src - clipped
         if residual.any():
             # Float (HDR) values outside 0..1 the model cannot see: carried over by Lanczos.
-            result = result + self._to_output_grid(residual, 1, (px0, py0), (ox0, oy0, ox1, oy1)).reshape(
-                result.shape
-            )
+            result = result + self._to_output_grid(residual, 1, (px0, py0), (ox0, oy0, ox1, oy1)).reshape(result.shape)
         values = result * np.float32(self.native_max)
         if self.pixels.dtype == np.float32:
             np.maximum(values, 0.0, out=values)

@@ -64,7 +64,7 @@ class FaceDetector:
                 score=float(score),
                 landmarks=tuple((float(x), float(y)) for x, y in points),
             )
-            for box, score, points in zip(merged.boxes, merged.scores, merged.landmarks)
+            for box, score, points in zip(merged.boxes, merged.scores, merged.landmarks, strict=True)
         ]
         return select_faces(faces, settings, (width, height))
 
@@ -77,7 +77,7 @@ class FaceDetector:
             origins = level.tile_origins[start : start + per_batch]
             tiles = np.stack([image[y : y + th, x : x + tw] for x, y in origins])
             batch = retinaface.forward(self.net, retinaface.to_network_input(tiles, self.device), threshold)
-            for origin, tile_found in zip(origins, batch):
+            for origin, tile_found in zip(origins, batch, strict=True):
                 kept = tile_found[multiscale.owned(tile_found, level, origin)]
                 parts.append(kept.mapped(1.0, 1.0, dx=origin[0], dy=origin[1]))
         return RawDetections.concatenate(parts)

@@ -154,7 +154,7 @@ def _anchors(height: int, width: int, device: torch.device) -> torch.Tensor:
     slowly for megapixel inputs), in pixels instead of fractions of the input.
     """
     levels = []
-    for step, sizes in zip(_STEPS, _MIN_SIZES):
+    for step, sizes in zip(_STEPS, _MIN_SIZES, strict=True):
         rows, cols = -(-height // step), -(-width // step)
         cy, cx = np.meshgrid((np.arange(rows) + 0.5) * step, (np.arange(cols) + 0.5) * step, indexing="ij")
         size = np.broadcast_to(np.asarray(sizes, dtype=np.float64), (rows, cols, len(sizes)))

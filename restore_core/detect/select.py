@@ -32,11 +32,7 @@ def select_faces(
     side, in pixels); ``only_center_face`` then keeps only the face of highest ``prominence``.
     ``image_size`` is (width, height).
     """
-    kept = [
-        f
-        for f in faces
-        if f.size >= settings.min_face and (settings.max_face == 0 or f.size <= settings.max_face)
-    ]
+    kept = [f for f in faces if f.size >= settings.min_face and (settings.max_face == 0 or f.size <= settings.max_face)]
     if settings.only_center_face and kept:
         kept = [max(kept, key=lambda f: prominence(f, image_size))]
     return sort_faces(kept)

@@ -173,9 +173,7 @@ def _cmyk_to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         from PIL import ImageCms
 
         try:
-            return ImageCms.profileToProfile(
-                image, io.BytesIO(icc), ImageCms.createProfile("sRGB"), outputMode="RGB"
-            )  # type: ignore[return-value]
+            return ImageCms.profileToProfile(image, io.BytesIO(icc), ImageCms.createProfile("sRGB"), outputMode="RGB")  # type: ignore[return-value]
         except ImageCms.PyCMSError:
             pass  # a broken profile: fall back to the plain conversion below
     return image.convert("RGB")

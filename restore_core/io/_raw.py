@@ -32,9 +32,7 @@ def read(fh: BinaryIO) -> Decoded:
     with rawpy.RawPy() as raw:
         raw.open_buffer(fh)
         raw.unpack()
-        rgb = raw.postprocess(
-            use_camera_wb=True, output_color=rawpy.ColorSpace.sRGB, output_bps=16, gamma=_SRGB_GAMMA
-        )
+        rgb = raw.postprocess(use_camera_wb=True, output_color=rawpy.ColorSpace.sRGB, output_bps=16, gamma=_SRGB_GAMMA)
     # TIFF-based RAWs (DNG, CR2, NEF, ARW, ...) keep their camera EXIF in IFD0
     exif = _tiff.tiff_exif(fh) if _is_tiff(fh) else None
     return Decoded(rgb, None, exif=metadata.upright_exif(exif))

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import InputError
-from . import _heif, _hdr, _icc, _pil, _psd, _raw, _tiff, metadata
+from . import _hdr, _heif, _icc, _pil, _psd, _raw, _tiff, metadata
 from ._codec import Decoded, DecodeError
 from .formats import detect_format
 from .image import LoadedImage
@@ -85,7 +85,7 @@ def _open_input(path: Path) -> Iterator[BinaryIO]:
     if path.is_dir():
         raise InputError(path, "is a folder, not an image file")
     try:
-        fh = open(path, "rb")  # read-only: the original is never opened for writing
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below; read-only: the original is never opened for writing
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except PermissionError:
@@ -119,7 +119,7 @@ def _guarded(path: Path, fmt: str, step: Callable[[], _T]) -> _T:
         raise InputError(path, f"over the limit of {limit:.0f} MP Pillow sets for {fmt} files; not decoded") from exc
     except MemoryError:
         raise InputError(path, "not enough memory to decode this image") from None
-    except Exception as exc:  # noqa: BLE001 - six decoding libraries, each with its own exceptions on bad data
+    except Exception as exc:
         raise InputError(path, f"cannot decode this {fmt} file: {exc}") from exc
 
 
@@ -129,7 +129,9 @@ def _loaded(path: Path, fmt: str, decoded: Decoded) -> LoadedImage:
     notes = list(decoded.notes)
     icc = decoded.icc_profile
     if icc and pixels.dtype != np.float32 and _icc.parse(icc, pixels.shape[2]) is None:
-        notes.append("the embedded colour profile is unusable for this image and was dropped; colours are treated as sRGB")
+        notes.append(
+            "the embedded colour profile is unusable for this image and was dropped; colours are treated as sRGB"
+        )
         icc = None
     pixels.flags.writeable = False
     if alpha is not None:

@@ -22,7 +22,7 @@ from PIL import features
 
 from .. import __version__
 from ..errors import OutputError, SettingsError
-from . import _convert, _heif, _hdr, _icc, _pil, _png, _tiff, metadata
+from . import _convert, _hdr, _heif, _icc, _pil, _png, _tiff, metadata
 from .atomic import atomic_write, check_target
 from .image import LoadedImage
 
@@ -73,7 +73,14 @@ def _write_png(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
 
 def _write_tiff(fh: BinaryIO, px: _Pixels, enc: _Encoding) -> None:
     _tiff.write(
-        fh, px.pixels, px.alpha, icc_profile=px.icc_profile, exif=enc.exif, xmp=enc.xmp, iptc=enc.iptc, software=SOFTWARE
+        fh,
+        px.pixels,
+        px.alpha,
+        icc_profile=px.icc_profile,
+        exif=enc.exif,
+        xmp=enc.xmp,
+        iptc=enc.iptc,
+        software=SOFTWARE,
     )
 
 
@@ -144,11 +151,13 @@ def save_image(
     fmt = _format_for(target)
     if fmt.max_side is not None and max(image.width, image.height) > fmt.max_side:
         raise OutputError(
-            target, f"{fmt.name} holds at most {fmt.max_side} pixels per side; this image is {image.width} x {image.height}"
+            target,
+            f"{fmt.name} holds at most {fmt.max_side} pixels per side; this image is {image.width} x {image.height}",
         )
     if fmt.float_only and not image.is_hdr:
         raise OutputError(
-            target, f"{fmt.name} stores floating-point HDR images; this one is {image.bit_depth}-bit: save it as PNG or TIFF"
+            target,
+            f"{fmt.name} stores floating-point HDR images; this one is {image.bit_depth}-bit: save it as PNG or TIFF",
         )
     if image.alpha is not None and not fmt.holds_alpha:
         raise OutputError(target, f"{fmt.name} cannot hold transparency: save it as PNG, TIFF or WebP")
@@ -158,7 +167,9 @@ def save_image(
     px = _pixels_for(image, fmt)
     exif_limit = metadata.JPEG_SEGMENT_LIMIT if fmt.name == "JPEG" else None
     enc = _Encoding(
-        exif=metadata.output_exif(image.exif, software=SOFTWARE, width=image.width, height=image.height, limit=exif_limit),
+        exif=metadata.output_exif(
+            image.exif, software=SOFTWARE, width=image.width, height=image.height, limit=exif_limit
+        ),
         xmp=image.xmp,
         iptc=image.iptc,
         quality=quality,
@@ -184,10 +195,7 @@ def default_output_suffix(image: LoadedImage) -> str:
 
 def _holds(fmt: OutputFormat, image: LoadedImage) -> bool:
     """Whether ``fmt`` stores ``image`` at its depth, with its alpha."""
-    if image.is_hdr:
-        depth_ok = fmt.holds_float
-    else:
-        depth_ok = not fmt.float_only and (image.bit_depth == 8 or fmt.holds_16bit)
+    depth_ok = fmt.holds_float if image.is_hdr else not fmt.float_only and (image.bit_depth == 8 or fmt.holds_16bit)
     return depth_ok and (fmt.holds_alpha or image.alpha is None)
 
 
@@ -210,7 +218,7 @@ def _pixels_for(image: LoadedImage, fmt: OutputFormat) -> _Pixels:
     needs_srgb = (image.is_hdr and not fmt.holds_float) or (image.is_gray and not fmt.holds_grey and icc is not None)
     if needs_srgb:
         # the same conversion the models saw (tone map, profile), at the depth the format holds
-        display = image._converter.to_display(pixels, depth)  # noqa: SLF001 - same package
+        display = image._converter.to_display(pixels, depth)
         return _Pixels(display, None if alpha is None else _alpha_as(alpha, depth), _icc.srgb_profile())
     if image.is_gray and not fmt.holds_grey:
         pixels = np.repeat(pixels, 3, axis=2)

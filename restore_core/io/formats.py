@@ -13,8 +13,35 @@ from typing import BinaryIO
 HEAD_BYTES = 64
 
 RAW_EXTENSIONS = frozenset(
-    ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .ptx .srw .x3f .erf .kdc .dcr .mrw"
-    " .3fr .fff .iiq .mos .rwl .mef .raw".split()
+    [
+        ".dng",
+        ".cr2",
+        ".cr3",
+        ".crw",
+        ".nef",
+        ".nrw",
+        ".arw",
+        ".srf",
+        ".sr2",
+        ".orf",
+        ".rw2",
+        ".raf",
+        ".pef",
+        ".ptx",
+        ".srw",
+        ".x3f",
+        ".erf",
+        ".kdc",
+        ".dcr",
+        ".mrw",
+        ".3fr",
+        ".fff",
+        ".iiq",
+        ".mos",
+        ".rwl",
+        ".mef",
+        ".raw",
+    ]
 )
 TGA_EXTENSIONS = frozenset({".tga", ".icb", ".vda", ".vst"})
 
@@ -34,7 +61,9 @@ _EXTENSIONS = {
     "HDR": (".hdr", ".rgbe"),
 }
 
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"mif2"})
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"mif2"}
+)
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 _DNG_VERSION_TAG = 50706
 

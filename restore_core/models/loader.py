@@ -8,6 +8,7 @@ keys; the extra architectures (CodeFormer) are registered once.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import zipfile
@@ -27,7 +28,6 @@ SAFETENSORS_SUFFIX = ".safetensors"
 CACHE_SIZE = 4
 
 _lock = threading.Lock()
-_extra_arches_installed = False
 _cache: OrderedDict[tuple[str, int, int, str], ImageModelDescriptor[Any]] = OrderedDict()
 
 
@@ -126,13 +126,11 @@ def _arch_guess(state_dict: dict[str, Any]) -> str:
     return "known"
 
 
+@functools.cache
 def _install_extra_arches() -> None:
-    global _extra_arches_installed
-    if not _extra_arches_installed:
-        import spandrel_extra_arches
+    import spandrel_extra_arches
 
-        spandrel_extra_arches.install(ignore_duplicates=True)
-        _extra_arches_installed = True
+    spandrel_extra_arches.install(ignore_duplicates=True)
 
 
 def _load_safetensors(file: Path) -> dict[str, Any]:

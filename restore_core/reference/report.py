@@ -65,4 +65,3 @@ def identity_report(
         restored_vs_reference=between(restored_e, reference_e),
         restored_vs_original=between(restored_e, original_e),
     )
-

@@ -29,4 +29,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Preconditioning", "choose_model", "preconditioning_for", "sharpness", *_LAZY]
+__all__ = ["Preconditioning", "choose_model", "preconditioning_for", "sharpness", *_LAZY]  # noqa: PLE0604

@@ -6,13 +6,15 @@ import shutil
 import threading
 from pathlib import Path
 
+from gui_helpers import WAIT_MS, drop_files
+
 from app.batch_dialog import BatchDialog
 from app.main_window import MainWindow
 
-from gui_helpers import WAIT_MS, drop_files
 
-
-def test_a_folder_is_restored_and_a_broken_file_is_listed(qtbot, window: MainWindow, photos_dir: Path, tmp_path: Path) -> None:
+def test_a_folder_is_restored_and_a_broken_file_is_listed(
+    qtbot, window: MainWindow, photos_dir: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "scans"
     folder.mkdir()
     for name in ("family_three_print.png", "collage_two_faces.jpg"):
@@ -34,7 +36,7 @@ def test_a_folder_is_restored_and_a_broken_file_is_listed(qtbot, window: MainWin
     assert finished.args[1] is False  # not cancelled
     assert (out / "collage_two_faces_restored.jpg").stat().st_size > 1000
     assert (out / "family_three_print_restored.png").read_bytes() == b"already here"
-    failures = dict((p.name, reason) for p, reason in dialog.failures())
+    failures = {p.name: reason for p, reason in dialog.failures()}
     assert set(failures) == {"family_three_print.png", "torn.jpg"}
     assert "already exists" in failures["family_three_print.png"]
     assert "torn.jpg" in failures["torn.jpg"]

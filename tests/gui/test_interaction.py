@@ -114,7 +114,9 @@ def test_keyboard_shortcuts(qtbot, loaded: MainWindow, monkeypatch: pytest.Monke
     assert asked == ["open", "save", "save"]
 
 
-def test_paste_opens_a_copied_image_and_recent_files_remember_photos(qtbot, window: MainWindow, photos_dir: Path) -> None:
+def test_paste_opens_a_copied_image_and_recent_files_remember_photos(
+    qtbot, window: MainWindow, photos_dir: Path
+) -> None:
     QGuiApplication.clipboard().setImage(QImage(str(photos_dir / PHOTO)))
     window.commands.paste.trigger()
     wait_for_render(qtbot, window)
@@ -125,10 +127,12 @@ def test_paste_opens_a_copied_image_and_recent_files_remember_photos(qtbot, wind
     window.open_paths([photos_dir / PHOTO])
     wait_for_render(qtbot, window)
     assert window.store.recent_files() == [(photos_dir / PHOTO).resolve()]  # stored resolved
-    assert [a.text() for a in window.commands.recent_menu.actions()][0] == PHOTO
+    assert next(a.text() for a in window.commands.recent_menu.actions()) == PHOTO
 
 
-def test_creativity_shows_a_preview_then_the_exact_faces(qtbot, face_models_dir: Path, window: MainWindow, aligned_dir: Path) -> None:
+def test_creativity_shows_a_preview_then_the_exact_faces(
+    qtbot, face_models_dir: Path, window: MainWindow, aligned_dir: Path
+) -> None:
     """CodeFormer (random weights of the real architecture): a creativity change answers first with
     the faces at the nearest creativity already computed, then with the exact ones. One face
     (an aligned crop) keeps the CPU work short."""
@@ -140,7 +144,9 @@ def test_creativity_shows_a_preview_then_the_exact_faces(qtbot, face_models_dir:
     assert [f.model for f in win.last_result.faces] == ["codeformer"]
 
     results: list[tuple[int, bool, bytes]] = []
-    win.service.signals.rendered.connect(lambda t, r: results.append((t, r.preview, r.faces[0].restored_thumb.tobytes())))
+    win.service.signals.rendered.connect(
+        lambda t, r: results.append((t, r.preview, r.faces[0].restored_thumb.tobytes()))
+    )
     win.controls.creativity.slider.setValue(90)
     wait_for_render(qtbot, win)
     ticket = win.service.latest_render_ticket

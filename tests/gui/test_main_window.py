@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
@@ -19,8 +20,6 @@ from app.main_window import MainWindow
 from app.qimage import qimage_to_rgb8
 from app.selection import iou
 from restore_core.params import GrainSettings
-
-from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
 
 PHOTO = "family_three_print.png"
 IMAGE_GRAIN = GrainSettings(enabled=True, scope="image", strength=1.0, density=1.0, seed=7)
@@ -142,7 +141,9 @@ def test_divider_shows_the_original_left_and_the_render_right(qtbot, loaded: Mai
 
     canvas.set_holding_original(True)  # Space held: the original everywhere
     held = qimage_to_rgb8(canvas.grab().toImage())
-    assert np.array_equal(held[rows.start + oy : rows.stop + oy, right.start + ox : right.stop + ox], original[rows, right])
+    assert np.array_equal(
+        held[rows.start + oy : rows.stop + oy, right.start + ox : right.stop + ox], original[rows, right]
+    )
     canvas.set_holding_original(False)
 
 
@@ -242,7 +243,10 @@ def test_a_broken_file_is_reported_and_the_photo_stays(qtbot, loaded: MainWindow
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     drop_files(win.canvas, [broken])
-    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in win.findChildren(QMessageBox)), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in win.findChildren(QMessageBox)),
+        timeout=WAIT_MS,
+    )
     box = next(w for w in win.findChildren(QMessageBox) if w.isVisible())
     assert "broken.jpg" in box.text()
     box.close()

@@ -28,7 +28,7 @@ class _Server(http.server.ThreadingHTTPServer):
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(PAYLOAD)))
         self.end_headers()
@@ -58,8 +58,16 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
 
 def _spec(name: str, sha256: str, notice: str | None = None) -> ModelSpec:
     return ModelSpec(
-        name=name, kind="face", filename=f"{name}.pth", repo="example/tiny", tag="v1", sha256=sha256,
-        size=len(PAYLOAD), licence="MIT", title=f"Tiny {name}", licence_notice=notice,
+        name=name,
+        kind="face",
+        filename=f"{name}.pth",
+        repo="example/tiny",
+        tag="v1",
+        sha256=sha256,
+        size=len(PAYLOAD),
+        licence="MIT",
+        title=f"Tiny {name}",
+        licence_notice=notice,
     )
 
 
@@ -67,7 +75,9 @@ def _spec(name: str, sha256: str, notice: str | None = None) -> ModelSpec:
 def dialog(qtbot, models_dir: Path, store, monkeypatch: pytest.MonkeyPatch) -> ModelsDialog:
     monkeypatch.setitem(MODELS, "tiny", _spec("tiny", hashlib.sha256(PAYLOAD).hexdigest()))
     monkeypatch.setitem(MODELS, "tampered", _spec("tampered", "0" * 64))
-    monkeypatch.setitem(MODELS, "restricted", _spec("restricted", hashlib.sha256(PAYLOAD).hexdigest(), "Non-commercial use only."))
+    monkeypatch.setitem(
+        MODELS, "restricted", _spec("restricted", hashlib.sha256(PAYLOAD).hexdigest(), "Non-commercial use only.")
+    )
     dlg = ModelsDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -98,7 +108,9 @@ def test_download_reports_progress_and_installs(
     assert "Downloaded and verified" in dialog.message.text()
 
 
-def test_cancel_stops_the_download_and_keeps_the_part(qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path) -> None:
+def test_cancel_stops_the_download_and_keeps_the_part(
+    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path
+) -> None:
     server.hold.set()
     dialog.select("tiny")
     dialog.download_button.click()
@@ -112,7 +124,9 @@ def test_cancel_stops_the_download_and_keeps_the_part(qtbot, dialog: ModelsDialo
     assert (models_dir / "tiny.pth.part").is_file()
 
 
-def test_checksum_mismatch_is_reported_and_nothing_installed(qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path) -> None:
+def test_checksum_mismatch_is_reported_and_nothing_installed(
+    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path
+) -> None:
     dialog.select("tampered")
     dialog.download_button.click()
     qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
@@ -122,7 +136,9 @@ def test_checksum_mismatch_is_reported_and_nothing_installed(qtbot, dialog: Mode
     assert dialog.status_text("tampered") == "Not installed"
 
 
-def test_a_licence_notice_must_be_accepted_first(qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path, monkeypatch) -> None:
+def test_a_licence_notice_must_be_accepted_first(
+    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path, monkeypatch
+) -> None:
     answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
     dialog.download(["restricted"])
@@ -134,7 +150,9 @@ def test_a_licence_notice_must_be_accepted_first(qtbot, dialog: ModelsDialog, se
     qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
 
 
-def test_import_copies_a_file_into_the_models_folder(qtbot, dialog: ModelsDialog, tmp_path: Path, models_dir: Path) -> None:
+def test_import_copies_a_file_into_the_models_folder(
+    qtbot, dialog: ModelsDialog, tmp_path: Path, models_dir: Path
+) -> None:
     source = tmp_path / "tiny.pth"
     source.write_bytes(PAYLOAD)
     dialog.import_model(source)

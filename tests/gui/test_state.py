@@ -41,7 +41,9 @@ def test_history_merges_a_drag_and_seals_it(qtbot) -> None:
         history.push(dataclasses.replace(base, face=dataclasses.replace(base.face, strength=v)), "strength")
     assert history.stack.count() == 1
     history.seal()
-    history.push(dataclasses.replace(history.current, face=dataclasses.replace(history.current.face, strength=0.5)), "strength")
+    history.push(
+        dataclasses.replace(history.current, face=dataclasses.replace(history.current.face, strength=0.5)), "strength"
+    )
     assert history.stack.count() == 2
     history.stack.undo()
     assert history.current.face.strength == 0.7
