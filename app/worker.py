@@ -191,7 +191,7 @@ class RenderWorker(QObject):
             self._mailbox.running_cancel = threading.Event()
             self._mailbox.running_render = True
         try:
-            drive(self._engine.prefetch_steps(settings, cancel=self._cancel))
+            drive(self._engine.prefetch_steps(settings), cancel=self._cancel)
         except FacemendError:
             pass  # cancelled, or a model problem the render has already reported
         finally:
@@ -305,9 +305,9 @@ class RenderWorker(QObject):
 
         assert self._engine is not None
         steps = Pipeline(job.settings, engine=self._engine).export_steps(
-            job.image.path, job.exports, overwrite=job.overwrite, cancel=self._cancel
+            job.image.path, job.exports, overwrite=job.overwrite
         )
-        return drive(steps, lambda e: self._signals.progress.emit(job.ticket, e))
+        return drive(steps, lambda e: self._signals.progress.emit(job.ticket, e), self._cancel)
 
     def _run_batch(self, job: BatchRequest) -> None:
         from restore_core.pipeline import Pipeline, drive
@@ -323,8 +323,8 @@ class RenderWorker(QObject):
                 break
             self._signals.batch_file_started.emit(job.ticket, index)
             try:
-                steps = pipeline.run(item.source, item.target, overwrite=job.overwrite, cancel=self._cancel)
-                drive(steps, lambda e, i=index: self._signals.batch_progress.emit(job.ticket, i, e))
+                steps = pipeline.run(item.source, item.target, overwrite=job.overwrite)
+                drive(steps, lambda e, i=index: self._signals.batch_progress.emit(job.ticket, i, e), self._cancel)
                 self._signals.batch_file_done.emit(job.ticket, index, "")
             except CancelledError:
                 cancelled = True

@@ -6,8 +6,9 @@ redoes what it changes: strength and grain recompose; creativity on CodeFormer r
 decoder only (encoder features are cached per face); a detection change re-aligns.
 
 Every long step is a generator of ``ProgressEvent`` so the CLI, the GUI worker and the
-pipeline report progress the same way; ``drive`` runs one with a callback. Not thread-safe:
-one worker thread owns an engine.
+pipeline report progress the same way; ``drive`` runs one with a callback and stops it at a
+yield when asked to (so no step takes a cancel flag). Not thread-safe: one worker thread owns
+an engine.
 """
 
 from __future__ import annotations
@@ -50,9 +51,18 @@ class ProgressEvent:
 Steps = Generator[ProgressEvent, None, _R]
 
 
-def drive(steps: Steps[_R], progress: Callable[[ProgressEvent], None] | None = None) -> _R:
-    """Run a generator of progress events to its end, reporting each; returns its result."""
+def drive(
+    steps: Steps[_R], progress: Callable[[ProgressEvent], None] | None = None, cancel: Event | None = None
+) -> _R:
+    """Run a generator of progress events to its end, reporting each; returns its result.
+
+    ``cancel`` is looked at before every step: once set, the generator is closed (its
+    ``finally`` blocks run) and ``CancelledError`` raised, so long work stops at its next yield.
+    """
     while True:
+        if cancel is not None and cancel.is_set():
+            steps.close()
+            raise CancelledError()
         try:
             event = next(steps)
         except StopIteration as stop:
@@ -284,7 +294,7 @@ class RenderEngine:
         candidates = [(abs(k.creativity - key.creativity), k) for k in self._outputs if key.same_but_creativity(k)]
         return min(candidates)[1] if candidates else None
 
-    def _restore_steps(self, jobs: list[tuple[int, str, FaceSettings]], cancel: Event | None) -> Steps[None]:
+    def _restore_steps(self, jobs: list[tuple[int, str, FaceSettings]]) -> Steps[None]:
         """Run the models for the (face, model, settings) jobs not yet cached, model by model."""
         by_model: dict[str, list[tuple[int, FaceSettings]]] = {}
         for index, model, face in jobs:
@@ -303,8 +313,6 @@ class RenderEngine:
                 groups.setdefault(group_key, []).append((index, face))
             for group in groups.values():
                 for start in range(0, len(group), 4):
-                    if cancel is not None and cancel.is_set():
-                        raise CancelledError()
                     chunk = group[start : start + 4]
                     yield ProgressEvent("restore", done, total, f"restoring face {done + 1} of {total} ({model})")
                     t0 = time.perf_counter()
@@ -336,16 +344,14 @@ class RenderEngine:
         self.model_calls += 1
         return restorer.decode([self._features[k] for k in feature_keys], face.creativity)
 
-    def prefetch_steps(
-        self, settings: Settings, levels: Iterable[float] = PREFETCH_LEVELS, cancel: Event | None = None
-    ) -> Steps[None]:
+    def prefetch_steps(self, settings: Settings, levels: Iterable[float] = PREFETCH_LEVELS) -> Steps[None]:
         """Pre-render a few creativity levels of every selected face (idle-time work for the GUI)."""
         for level in levels:
             jobs = []
             for index in self._selected(settings):
                 face = settings.for_face(index)
                 jobs.append((index, self.resolve_model(index, face), _replace_creativity(face, level)))
-            yield from self._restore_steps(jobs, cancel)
+            yield from self._restore_steps(jobs)
 
     def _selected(self, settings: Settings) -> list[int]:
         return [i for i in range(len(self._faces)) if settings.is_selected(i)]
@@ -377,14 +383,14 @@ class RenderEngine:
         return self.resolve_model(index, face), face
 
     def _face_outputs(
-        self, settings: Settings, indices: list[int], *, allow_preview: bool, cancel: Event | None
+        self, settings: Settings, indices: list[int], *, allow_preview: bool
     ) -> Steps[dict[int, _FaceOutput]]:
         plans = []
         for index in indices:
             model, face = self._plan(settings, index)
             reference = self.reference(face)  # a bad reference fails before any model runs
             if face.identity_lock and reference is not None and not allow_preview:
-                face = yield from self._identity_lock(index, model, face, reference, cancel)
+                face = yield from self._identity_lock(index, model, face, reference)
             plans.append((index, model, face, reference))
         outputs: dict[int, _FaceOutput] = {}
         todo = []
@@ -397,7 +403,7 @@ class RenderEngine:
                 outputs[index] = self._finish_face(near, face, reference, preview=True)
             else:
                 todo.append((index, model, face))
-        yield from self._restore_steps(todo, cancel)
+        yield from self._restore_steps(todo)
         for index, model, face, reference in plans:
             if index not in outputs:
                 outputs[index] = self._finish_face(self._output_key(index, model, face), face, reference, preview=False)
@@ -405,7 +411,7 @@ class RenderEngine:
         return outputs
 
     def _identity_lock(
-        self, index: int, model: str, face: FaceSettings, reference: ReferenceFace, cancel: Event | None
+        self, index: int, model: str, face: FaceSettings, reference: ReferenceFace
     ) -> Steps[FaceSettings]:
         """``face`` at the creativity (of PREFETCH_LEVELS) whose result is closest to the reference."""
         identity = self.identity()
@@ -414,7 +420,7 @@ class RenderEngine:
         lock_key = (self._output_key(index, model, face)[:4], reference)
         if lock_key not in self._locked:
             candidates = [_replace_creativity(face, level) for level in PREFETCH_LEVELS]
-            yield from self._restore_steps([(index, model, c) for c in candidates], cancel)
+            yield from self._restore_steps([(index, model, c) for c in candidates])
             restored = np.stack(
                 [
                     self._finish_face(self._output_key(index, model, c), c, reference, preview=False).rgb
@@ -447,7 +453,6 @@ class RenderEngine:
         region: Region | None = None,
         scale: float = 1.0,
         allow_preview: bool = False,
-        cancel: Event | None = None,
     ) -> Steps[RenderResult]:
         """The preview: 8-bit sRGB of ``region`` (input pixels, clipped to the image; default
         all of it) at ``scale``."""
@@ -459,7 +464,7 @@ class RenderEngine:
         if x1 == x0 or y1 == y0:
             raise ValueError(f"render region {region} lies outside the {image.width} x {image.height} image")
         selected = self._selected(settings)
-        outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview, cancel=cancel)
+        outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview)
         start = time.perf_counter()
         original = self._view((x0, y0, x1, y1), scale)
         canvas = original.copy()
@@ -493,15 +498,19 @@ class RenderEngine:
         return self._last_view[1]
 
     def render(
-        self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any
+        self,
+        settings: Settings,
+        progress: Callable[[ProgressEvent], None] | None = None,
+        cancel: Event | None = None,
+        **options: Any,
     ) -> RenderResult:
-        return drive(self.render_steps(settings, **options), progress)
+        return drive(self.render_steps(settings, **options), progress, cancel)
 
-    def output_steps(self, settings: Settings, *, cancel: Event | None = None) -> Steps[LoadedImage]:
+    def output_steps(self, settings: Settings) -> Steps[LoadedImage]:
         """The full-quality result at output size, in the input's own depth and channels."""
         image = self.image
         out_w, out_h = settings.output.output_size(image.width, image.height)
-        outputs = yield from self._face_outputs(settings, self._selected(settings), allow_preview=False, cancel=cancel)
+        outputs = yield from self._face_outputs(settings, self._selected(settings), allow_preview=False)
         start = time.perf_counter()
         if (out_w, out_h) == (image.width, image.height):
             pixels, alpha, original = image.pixels.copy(), image.alpha, image.pixels
@@ -528,9 +537,12 @@ class RenderEngine:
         return image.with_pixels(pixels, alpha)
 
     def render_output(
-        self, settings: Settings, progress: Callable[[ProgressEvent], None] | None = None, **options: Any
+        self,
+        settings: Settings,
+        progress: Callable[[ProgressEvent], None] | None = None,
+        cancel: Event | None = None,
     ) -> LoadedImage:
-        return drive(self.output_steps(settings, **options), progress)
+        return drive(self.output_steps(settings), progress, cancel)
 
     def _background_upscaler(self, settings: Settings, factor: float) -> Callable[[np.ndarray], np.ndarray] | None:
         """A Real-ESRGAN tile function when asked for (or ``auto`` and installed), else None (Lanczos)."""

@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Event
 from typing import Any
 
 import numpy as np
@@ -155,7 +154,6 @@ class Pipeline:
         *,
         overwrite: bool = False,
         external_faces: Sequence[DetectedFace] | None = None,
-        cancel: Event | None = None,
         comparison: Path | None = None,
         comparison_style: Comparison = Comparison(),
     ) -> Steps[Result]:
@@ -181,7 +179,7 @@ class Pipeline:
         if self.references_folder is not None:
             settings, skipped = self.paired_settings(settings)
             notes += tuple(f"reference skipped: {error}" for error in skipped)
-        restored = yield from self.engine.output_steps(settings, cancel=cancel)
+        restored = yield from self.engine.output_steps(settings)
         start = time.perf_counter()
         exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style)
         if (yield from self._write_images(restored, exports, overwrite=overwrite)):
@@ -229,7 +227,7 @@ class Pipeline:
         return settings, pairing.skipped
 
     def export_steps(
-        self, source: Path, exports: Exports, *, overwrite: bool = False, cancel: Event | None = None
+        self, source: Path, exports: Exports, *, overwrite: bool = False
     ) -> Steps[list[Path]]:
         """Write ``exports`` of the photo and faces the engine holds now (opened from ``source``).
 
@@ -241,7 +239,7 @@ class Pipeline:
         engine = self.engine
         restored = None
         if exports.image is not None or exports.comparison is not None:
-            restored = yield from engine.output_steps(self.settings, cancel=cancel)
+            restored = yield from engine.output_steps(self.settings)
         written = [] if restored is None else (yield from self._write_images(restored, exports, overwrite=overwrite))
         if exports.report is not None:
             result = Result(
