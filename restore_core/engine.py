@@ -51,9 +51,7 @@ class ProgressEvent:
 Steps = Generator[ProgressEvent, None, _R]
 
 
-def drive(
-    steps: Steps[_R], progress: Callable[[ProgressEvent], None] | None = None, cancel: Event | None = None
-) -> _R:
+def drive(steps: Steps[_R], progress: Callable[[ProgressEvent], None] | None = None, cancel: Event | None = None) -> _R:
     """Run a generator of progress events to its end, reporting each; returns its result.
 
     ``cancel`` is looked at before every step: once set, the generator is closed (its

@@ -226,9 +226,7 @@ class Pipeline:
             settings = settings.with_override(indices[row], reference=str(reference.path))
         return settings, pairing.skipped
 
-    def export_steps(
-        self, source: Path, exports: Exports, *, overwrite: bool = False
-    ) -> Steps[list[Path]]:
+    def export_steps(self, source: Path, exports: Exports, *, overwrite: bool = False) -> Steps[list[Path]]:
         """Write ``exports`` of the photo and faces the engine holds now (opened from ``source``).
 
         Every target is checked before any work, so a refused name costs nothing and leaves
