@@ -26,11 +26,19 @@ import numpy as np
 
 from . import compose
 from .align import FaceWarp, Region, estimate_warp
-from .errors import CancelledError
+from .errors import CancelledError, SettingsError
 from .faces import DetectedFace
 from .io import LoadedImage, load_image
-from .params import DetectionSettings, FaceSettings, Settings
-from .reference import ReferenceCache, ReferenceFace, identity_available, match_face_color, pick_closest
+from .limits import available_memory, output_memory_estimate
+from .params import DetectionSettings, FaceSettings, LimitSettings, Settings
+from .reference import (
+    IDENTITY_MODEL,
+    ReferenceCache,
+    ReferenceFace,
+    identity_available,
+    match_face_color,
+    pick_closest,
+)
 from .restore.precondition import preconditioning_for
 
 THUMB_SIZE = 96
@@ -106,6 +114,8 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: the unrestored region at the same scale, resampled exactly as ``rgb8`` (read-only)
     original_rgb8: np.ndarray | None = None
+    #: for the user: conversions made on opening the photo, model files that are not the published ones
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,6 +188,8 @@ class RenderEngine:
         self._locked: dict[tuple[Any, ...], float] = {}  # identity lock: chosen creativity per face
         #: the faces of the latest render, by face index (reports read model, creativity, reference)
         self.last_outputs: dict[int, _FaceOutput] = {}
+        #: model name -> why its file is not the published one (models stay loaded, so notes stay)
+        self.model_notes: dict[str, str] = {}
 
     # ----- image and faces -------------------------------------------------------------
     @property
@@ -190,18 +202,38 @@ class RenderEngine:
     def faces(self) -> list[DetectedFace]:
         return list(self._faces)
 
-    def open(self, path: str | Path, **load_options: Any) -> LoadedImage:
+    def open(self, path: str | Path, limits: LimitSettings | None = None) -> LoadedImage:
+        limits = limits or LimitSettings()
         start = time.perf_counter()
-        image = load_image(path, **load_options)
+        image = load_image(path, max_pixels=limits.max_pixels, max_pixels_per_byte=limits.max_pixels_per_byte)
         self._timed("decode", start)
         self.set_image(image)
         return image
 
     def set_image(self, image: LoadedImage) -> None:
+        """Work on ``image`` from now on. Everything cached for the previous photo goes, so a
+        batch holds one photo's faces at a time; models and reference photos stay loaded."""
         self._image = image
         self._last_view = None
         self._detections.clear()
+        for cache in (self._outputs, self._features, self._matched, self._locked):
+            cache.clear()
+        self.last_outputs = {}
         self._set_faces([])
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the user should know about the photo and the models behind the latest result."""
+        return (*self.image.notes, *self.model_notes.values())
+
+    def _note_model(self, name: str) -> None:
+        """Record once if the file of registry model ``name`` is not the published one."""
+        from .models import unverified_note
+
+        if name not in self.model_notes:
+            note = unverified_note(name)
+            if note is not None:
+                self.model_notes[name] = note
 
     def _set_faces(self, faces: list[DetectedFace]) -> None:
         if faces == self._faces and self._faces_generation:
@@ -249,6 +281,7 @@ class RenderEngine:
         if self._detector is None or self._detector_name != name:
             self._detector = load_detector(name, self.device, allow_download=self.allow_download)
             self._detector_name = name
+            self._note_model(self._detector.name)
         return self._detector
 
     @property
@@ -261,6 +294,7 @@ class RenderEngine:
 
         if name not in self._restorers:
             self._restorers[name] = load_restorer(name, self.device, allow_download=self.allow_download)
+            self._note_model(name)
         return self._restorers[name]
 
     def installed_face_models(self) -> set[str]:
@@ -374,6 +408,7 @@ class RenderEngine:
             from .reference import load_identity_model
 
             self._identity = load_identity_model(self.device, allow_download=self.allow_download)
+            self._note_model(IDENTITY_MODEL)
         return self._identity
 
     def _plan(self, settings: Settings, index: int) -> tuple[str, FaceSettings]:
@@ -479,6 +514,7 @@ class RenderEngine:
             any(o.preview for o in outputs.values()),
             dict(self.timings),
             original,
+            self.notes,
         )
 
     def _view(self, region: Region, scale: float) -> np.ndarray:
@@ -508,6 +544,7 @@ class RenderEngine:
         """The full-quality result at output size, in the input's own depth and channels."""
         image = self.image
         out_w, out_h = settings.output.output_size(image.width, image.height)
+        check_output_budget(out_w, out_h, image.pixels.shape[2] + (image.alpha is not None), settings.limits)
         outputs = yield from self._face_outputs(settings, self._selected(settings), allow_preview=False)
         start = time.perf_counter()
         if (out_w, out_h) == (image.width, image.height):
@@ -555,6 +592,7 @@ class RenderEngine:
             if choice == "auto":
                 return None
             path = require(name, allow_download=self.allow_download)
+        self._note_model(name)
         from .restore import tile_upscaler
 
         return tile_upscaler(load_upscaler(path, self.device), self.device)
@@ -647,3 +685,21 @@ def _replace_creativity(face: FaceSettings, creativity: float) -> FaceSettings:
     import dataclasses
 
     return dataclasses.replace(face, creativity=creativity)
+
+
+def check_output_budget(width: int, height: int, channels: int, limits: LimitSettings) -> None:
+    """Refuse an output over the pixel budget, or larger than the memory free now, before a
+    pixel of it is allocated."""
+    pixels = width * height
+    if pixels > limits.max_pixels:
+        raise SettingsError(
+            f"the output would be {width} x {height} pixels ({pixels / 1e6:.0f} MP), over the limit of "
+            f"{limits.max_megapixels:g} MP; choose a smaller size or scale, or raise the limit (--max-megapixels)"
+        )
+    needed = output_memory_estimate(width, height, channels)
+    free = available_memory()
+    if free is not None and needed > free:
+        raise SettingsError(
+            f"the output would be {width} x {height} pixels and needs about {needed / 1e9:.1f} GB of memory; "
+            f"{free / 1e9:.1f} GB is free: choose a smaller size or scale, or close other programs"
+        )

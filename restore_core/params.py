@@ -8,15 +8,20 @@ the core; ``Settings.for_face(i)`` resolves per-face overrides.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import numbers
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from typing_extensions import Self
 
 from .errors import SettingsError
+from .limits import DEFAULT_MAX_PIXELS, DEFAULT_MAX_PIXELS_PER_BYTE
 
 GrainModel = Literal["silver", "gaussian", "grey"]
 GrainScope = Literal["faces", "image"]
@@ -41,19 +46,61 @@ def _opt(doc: str, lo: float | None = None, hi: float | None = None) -> Any:
     return field(default=None, metadata=meta)
 
 
+#: settings files are a few kB; anything much larger is not one
+MAX_SETTINGS_BYTES = 1 << 20
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _check_type(name: str, value: Any, hint: Any) -> None:
+    """Raise ``SettingsError`` unless ``value`` is of the declared type: no silent coercion
+    (``"no"`` is not false, ``2.5`` is not a seed, ``1`` is not true)."""
+    options = get_args(hint) if get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    options = tuple(o for o in options if o is not type(None))
+    if value is None:
+        if len(options) < len(get_args(hint)):  # Optional
+            return
+        raise SettingsError(f"{name} must be {_TYPE_NAMES.get(options[0], 'given')}, got null")
+    for option in options:
+        if get_origin(option) is not None:  # tuples: checked by the class that declares them
+            return
+        if option is bool and isinstance(value, bool):
+            return
+        if option is int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return
+        if option is float and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return
+        if option is str and isinstance(value, str):
+            return
+        if isinstance(option, type) and issubclass(option, _Validated) and isinstance(value, option):
+            return
+    wanted = " or ".join(_TYPE_NAMES.get(o, getattr(o, "__name__", str(o))) for o in options)
+    raise SettingsError(f"{name} must be {wanted}, got {_describe(value)}")
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 class _Validated:
-    """Mixin: range, choice and type checks from field metadata, plus JSON helpers."""
+    """Mixin: type, range and choice checks from the field types and metadata, plus JSON helpers."""
 
     def __post_init__(self) -> None:
+        hints = _field_types(type(self))
         for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
+            _check_type(f.name, value, hints[f.name])
             if value is None:
                 continue
-            if isinstance(value, bool) and "range" in f.metadata:
-                raise SettingsError(f"{f.name} must be a number, got {value!r}")
             if "range" in f.metadata:
-                if not isinstance(value, (int, float)):
-                    raise SettingsError(f"{f.name} must be a number, got {value!r}")
                 lo, hi = f.metadata["range"]
                 if not lo <= value <= hi:
                     raise SettingsError(f"{f.name} must be between {lo} and {hi}, got {value}")
@@ -73,17 +120,29 @@ class _Validated:
         return _build(cls, data)
 
 
-def _build(cls: type[_T], data: Mapping[str, Any]) -> _T:
+def _build(cls: type[_T], data: Any, where: str = "") -> _T:
+    """``cls`` from a JSON object; errors name the section (``where``) they are in."""
+    prefix = f"{where}: " if where else ""
     if not isinstance(data, Mapping):
-        raise SettingsError(f"{cls.__name__} settings must be a JSON object, got {data!r}")
+        raise SettingsError(f"{prefix}must be a JSON object of settings, got {_describe(data)}")
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - known)
+    unknown = sorted(str(k) for k in set(data) - known)
     if unknown:
-        raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SettingsError(f"{prefix}unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     try:
         return cls(**data)
-    except TypeError as exc:
-        raise SettingsError(str(exc)) from exc
+    except SettingsError as exc:
+        raise SettingsError(f"{prefix}{exc}") from None
+
+
+def _describe(value: Any) -> str:
+    """A value as the user wrote it, shortened."""
+    text = json.dumps(value) if _jsonable(value) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _choice(default: str, choices: tuple[str, ...], doc: str) -> Any:
@@ -184,6 +243,22 @@ class OutputSettings(_Validated):
 
 
 @dataclass(frozen=True)
+class LimitSettings(_Validated):
+    """Work Facemend refuses before it starts, so one file cannot exhaust the machine."""
+
+    max_megapixels: float = _num(
+        DEFAULT_MAX_PIXELS / 1e6, 1.0, 100_000.0, "largest image read or written, in megapixels (input and output)"
+    )
+    max_pixels_per_byte: float = _num(
+        DEFAULT_MAX_PIXELS_PER_BYTE, 1.0, 1e9, "refuse images over 50 MP packed tighter than this (decompression bombs)"
+    )
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.max_megapixels * 1e6)
+
+
+@dataclass(frozen=True)
 class Settings(_Validated):
     """Everything one restoration needs besides the image itself."""
 
@@ -191,6 +266,7 @@ class Settings(_Validated):
     face: FaceSettings = field(default_factory=FaceSettings)
     grain: GrainSettings = field(default_factory=GrainSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     #: indices (into the detected faces) to restore; None restores all.
     faces: tuple[int, ...] | None = None
     #: (face index, override) pairs; a tuple so Settings stays hashable.
@@ -199,8 +275,10 @@ class Settings(_Validated):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.faces is not None and any((not isinstance(i, int)) or i < 0 for i in self.faces):
-            raise SettingsError(f"faces must be face indices (0, 1, ...), got {self.faces!r}")
+        if self.faces is not None and any(not _is_index(i) for i in self.faces):
+            raise SettingsError(f"faces must be face indices (0, 1, ...), got {list(self.faces)!r}")
+        if any(not _is_index(i) or not isinstance(o, FaceOverride) for i, o in self.overrides):
+            raise SettingsError("overrides must pair face indices (0, 1, ...) with face settings")
 
     def for_face(self, index: int) -> FaceSettings:
         for i, override in self.overrides:
@@ -227,35 +305,60 @@ class Settings(_Validated):
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Settings:
         if not isinstance(data, Mapping):
-            raise SettingsError(f"settings must be a JSON object, got {data!r}")
-        sections = {
-            "detection": DetectionSettings,
-            "face": FaceSettings,
-            "grain": GrainSettings,
-            "output": OutputSettings,
-        }
-        kwargs: dict[str, Any] = {k: _build(t, data[k]) for k, t in sections.items() if k in data}
+            raise SettingsError(f"settings must be a JSON object, got {_describe(data)}")
+        kwargs: dict[str, Any] = {k: _build(section, data[k], k) for k, section in _SECTIONS.items() if k in data}
         if data.get("faces") is not None:
-            kwargs["faces"] = tuple(data["faces"])
-        if data.get("overrides"):
-            try:
-                kwargs["overrides"] = tuple(
-                    sorted((int(i), _build(FaceOverride, o)) for i, o in data["overrides"].items())
+            faces = data["faces"]
+            if not isinstance(faces, list) or not all(_is_index(i) for i in faces):
+                raise SettingsError(f"faces must be a list of face indices like [0, 2], got {_describe(faces)}")
+            kwargs["faces"] = tuple(faces)
+        overrides = data.get("overrides")
+        if overrides:
+            if not isinstance(overrides, Mapping) or not all(str(i).isdigit() for i in overrides):
+                raise SettingsError(
+                    'overrides must map face indices to face settings, like {"0": {"strength": 0.5}}, '
+                    f"got {_describe(overrides)}"
                 )
-            except (AttributeError, ValueError) as exc:
-                raise SettingsError(f"overrides must map face indices to settings: {exc}") from exc
-        if "device" in data:
-            kwargs["device"] = data["device"]
-        return _build(
-            cls, {**{k: v for k, v in data.items() if k not in kwargs and k not in ("faces", "overrides")}, **kwargs}
-        )
+            kwargs["overrides"] = tuple(
+                sorted((int(i), _build(FaceOverride, o, f"overrides.{i}")) for i, o in overrides.items())
+            )
+        rest = {k: v for k, v in data.items() if k not in kwargs and k not in ("faces", "overrides")}
+        return _build(cls, {**rest, **kwargs})
 
     @classmethod
     def load(cls, path: str | Path) -> Settings:
+        """Settings from a JSON file; every problem is one ``SettingsError`` naming the file."""
         try:
-            return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SettingsError(f"{path}: cannot read settings: {exc}") from exc
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_SETTINGS_BYTES + 1)
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read settings: {exc.strerror or exc}") from exc
+        if len(raw) > MAX_SETTINGS_BYTES:
+            raise SettingsError(f"{path}: is over {MAX_SETTINGS_BYTES // 1024} kB, too large for a settings file")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path}: is not a settings file (not UTF-8 text)") from None
+        except json.JSONDecodeError as exc:
+            raise SettingsError(
+                f"{path}: is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise SettingsError(f"{path}: is nested too deeply to be a settings file") from None
+        try:
+            return cls.from_json(data)
+        except SettingsError as exc:
+            raise SettingsError(f"{path}: {exc}") from None
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2)
+
+
+#: the sections of ``Settings``: each a JSON object of its own
+_SECTIONS: dict[str, type[_Validated]] = {
+    "detection": DetectionSettings,
+    "face": FaceSettings,
+    "grain": GrainSettings,
+    "output": OutputSettings,
+    "limits": LimitSettings,
+}

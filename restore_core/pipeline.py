@@ -18,10 +18,9 @@ import numpy as np
 
 from .compose import ComparisonMode, comparison_image
 from .engine import ProgressEvent, RenderEngine, Steps, drive
-from .errors import ModelError, OutputError
+from .errors import ModelError, SettingsError
 from .faces import DetectedFace
-from .io import LoadedImage, atomic_write, default_output_suffix, save_image
-from .io.atomic import check_target
+from .io import LoadedImage, WriteSet, check_output_path, default_output_suffix, save_image
 from .params import Settings
 from .reference import DEFAULT_PAIRING_THRESHOLD, IdentityReport
 
@@ -96,19 +95,24 @@ class Exports:
 
 
 def save_comparison(
-    before_rgb8: np.ndarray, restored: LoadedImage, path: Path, style: Comparison, *, quality: int, overwrite: bool
+    before_rgb8: np.ndarray, restored: LoadedImage, path: Path, style: Comparison, *, quality: int, writes: WriteSet
 ) -> Path:
-    """The comparison of the original (8-bit sRGB working copy) with ``restored``."""
+    """The comparison of the original (8-bit sRGB working copy) with ``restored``, staged in ``writes``."""
     pixels = comparison_image(
         before_rgb8, restored.working_rgb8(), mode=style.mode, labels=style.labels, split=style.split
     )
     # both halves are 8-bit sRGB working copies: no profile needed
-    return save_image(LoadedImage(pixels), path, overwrite=overwrite, quality=quality)
+    return save_image(LoadedImage(pixels), path, quality=quality, writes=writes)
 
 
-def write_json(path: Path, data: Any, *, overwrite: bool = True) -> Path:
+def write_json(path: Path, data: Any, *, overwrite: bool = False, writes: WriteSet | None = None) -> Path:
+    """``data`` as a JSON file (a report, saved settings), staged in ``writes`` when given."""
     text = json.dumps(data, indent=2).encode("utf-8")
-    return atomic_write(path, lambda f: f.write(text), overwrite=overwrite)
+    if writes is not None:
+        return writes.add(path, lambda f: f.write(text))
+    with WriteSet(overwrite=overwrite) as single:
+        single.add(path, lambda f: f.write(text))
+    return path
 
 
 class Pipeline:
@@ -135,7 +139,7 @@ class Pipeline:
         self, source: Path, external_faces: Sequence[DetectedFace] | None = None
     ) -> Steps[list[DetectedFace]]:
         yield ProgressEvent("decode", 0, 1, f"reading {source.name}")
-        self.engine.open(source)
+        self.engine.open(source, self.settings.limits)
         yield ProgressEvent("decode", 1, 1, f"{self.engine.image.width} x {self.engine.image.height}")
         if external_faces is not None:
             from .detect import select_faces
@@ -156,45 +160,51 @@ class Pipeline:
         external_faces: Sequence[DetectedFace] | None = None,
         comparison: Path | None = None,
         comparison_style: Comparison = Comparison(),
+        report: Path | None = None,
     ) -> Steps[Result]:
         """Restore ``source`` into ``output`` (not written when None). Nothing is written on error.
 
         ``output`` may be a folder: the file then takes the input's name, with the input's
         extension when Facemend can write it and it holds the image (else TIFF/PNG/EXR).
-        ``comparison``: also write a before/after image there.
+        ``comparison``: also write a before/after image there; ``report``: the JSON report.
+        The files land together or not at all: a report that cannot be written leaves no image.
         """
         source = Path(source)
         folder = Path(output) if output is not None and Path(output).is_dir() else None
         target = Path(output) if output is not None and folder is None else None
-        for path in (target, comparison):
+        for path in (target, comparison, report):
             if path is not None:
                 check_output_path(source, path, overwrite=overwrite)
         self.engine.timings.clear()
         started = time.perf_counter()
         faces = yield from self.faces_steps(source, external_faces)
+        check_face_indices(self.settings, len(faces), source)
         if folder is not None:
             target = folder / f"{source.stem}{default_output_suffix(self.engine.image)}"
             check_output_path(source, target, overwrite=overwrite)
-        settings, notes = self.settings, self.engine.image.notes
+        settings, skipped = self.settings, ()
         if self.references_folder is not None:
             settings, skipped = self.paired_settings(settings)
-            notes += tuple(f"reference skipped: {error}" for error in skipped)
         restored = yield from self.engine.output_steps(settings)
         start = time.perf_counter()
         exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style)
-        if (yield from self._write_images(restored, exports, overwrite=overwrite)):
-            self.engine.timings["encode"] = time.perf_counter() - start
-        timings = dict(self.engine.timings)
-        timings["total"] = time.perf_counter() - started
-        return Result(
-            input=source,
-            output=target,
-            image=restored,
-            faces=tuple(self.face_reports(faces, settings)),
-            timings=timings,
-            notes=notes,
-            device=str(self.engine.device),
-        )
+        with WriteSet(overwrite=overwrite) as writes:
+            if (yield from self._write_images(restored, exports, writes)):
+                self.engine.timings["encode"] = time.perf_counter() - start
+            timings = dict(self.engine.timings)
+            timings["total"] = time.perf_counter() - started
+            result = Result(
+                input=source,
+                output=target,
+                image=restored,
+                faces=tuple(self.face_reports(faces, settings)),
+                timings=timings,
+                notes=(*self.engine.notes, *(f"reference skipped: {error}" for error in skipped)),
+                device=str(self.engine.device),
+            )
+            if report is not None:
+                write_json(report, {**result.to_json(), "settings": settings.to_json()}, writes=writes)
+        return result
 
     def paired_settings(self, settings: Settings) -> tuple[Settings, tuple[Exception, ...]]:
         """``settings`` with each selected face paired to its best reference photo in the folder.
@@ -238,24 +248,23 @@ class Pipeline:
         restored = None
         if exports.image is not None or exports.comparison is not None:
             restored = yield from engine.output_steps(self.settings)
-        written = [] if restored is None else (yield from self._write_images(restored, exports, overwrite=overwrite))
-        if exports.report is not None:
-            result = Result(
-                input=source,
-                output=exports.image,
-                image=restored or engine.image,
-                faces=tuple(self.face_reports(engine.faces)),
-                device=str(engine.device),
-            )
-            written.append(
-                write_json(
-                    exports.report, {**result.to_json(), "settings": self.settings.to_json()}, overwrite=overwrite
+        with WriteSet(overwrite=overwrite) as writes:
+            if restored is not None:
+                yield from self._write_images(restored, exports, writes)
+            if exports.report is not None:
+                result = Result(
+                    input=source,
+                    output=exports.image,
+                    image=restored or engine.image,
+                    faces=tuple(self.face_reports(engine.faces)),
+                    notes=engine.notes,
+                    device=str(engine.device),
                 )
-            )
-        return written
+                write_json(exports.report, {**result.to_json(), "settings": self.settings.to_json()}, writes=writes)
+        return exports.paths
 
-    def _write_images(self, restored: LoadedImage, exports: Exports, *, overwrite: bool) -> Steps[list[Path]]:
-        """The restored photo and the before/after comparison that ``exports`` asks for."""
+    def _write_images(self, restored: LoadedImage, exports: Exports, writes: WriteSet) -> Steps[list[Path]]:
+        """Stage the restored photo and the before/after comparison that ``exports`` asks for."""
         output = self.settings.output
         written: list[Path] = []
         if exports.image is not None:
@@ -264,9 +273,9 @@ class Pipeline:
                 save_image(
                     restored,
                     exports.image,
-                    overwrite=overwrite,
                     quality=output.jpeg_quality,
                     lossless=output.webp_lossless,
+                    writes=writes,
                 )
             )
             yield ProgressEvent("encode", 1, 1, f"wrote {exports.image}")
@@ -279,7 +288,7 @@ class Pipeline:
                     exports.comparison,
                     exports.comparison_style,
                     quality=output.jpeg_quality,
-                    overwrite=overwrite,
+                    writes=writes,
                 )
             )
         return written
@@ -304,8 +313,11 @@ class Pipeline:
         return reports
 
 
-def check_output_path(source: Path, target: Path, *, overwrite: bool) -> None:
-    """Refuse, before any work, to write over the original or over an existing file."""
-    if target.exists() and source.exists() and target.resolve() == source.resolve():
-        raise OutputError(target, "is the input file; the original is never overwritten")
-    check_target(target, overwrite=overwrite)
+def check_face_indices(settings: Settings, count: int, source: Path) -> None:
+    """Refuse face indices (``--faces``, per-face settings) that name no face of the photo."""
+    named = {*(settings.faces or ()), *(i for i, _ in settings.overrides)}
+    missing = sorted(i for i in named if i >= count)
+    if missing:
+        found = "no faces" if count == 0 else f"{count} face{'s' * (count != 1)} (0 to {count - 1})"
+        which = ", ".join(map(str, missing))
+        raise SettingsError(f"{source}: face {which} does not exist; {found} found (see facemend-cli detect)")

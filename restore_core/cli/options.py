@@ -37,6 +37,8 @@ _FLAGS: dict[str, tuple[str, str]] = {
     "upscaler": ("output", "upscaler"),
     "quality": ("output", "jpeg_quality"),
     "lossless": ("output", "webp_lossless"),
+    "max_megapixels": ("limits", "max_megapixels"),
+    "max_pixels_per_byte": ("limits", "max_pixels_per_byte"),
 }
 
 
@@ -52,6 +54,19 @@ def add_detection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where models run (default auto)")
     group.add_argument(
         "--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it"
+    )
+    bounds = parser.add_argument_group("limits")
+    bounds.add_argument(
+        "--max-megapixels",
+        type=float,
+        metavar="MP",
+        help="refuse larger images, read or written (default 400)",
+    )
+    bounds.add_argument(
+        "--max-pixels-per-byte",
+        type=float,
+        metavar="N",
+        help="refuse images over 50 MP packed tighter than this, as decompression bombs (default 100)",
     )
 
 

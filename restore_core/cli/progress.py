@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -30,3 +32,9 @@ class ProgressPrinter:
 
     def drive(self, steps: Steps[Any]) -> Any:
         return drive(steps, self.update)
+
+
+def print_notes(source: Path, notes: Iterable[str]) -> None:
+    """What happened to a photo that the user did not ask for, one line each on stderr."""
+    for note in notes:
+        print(f"note: {source.name}: {note}", file=sys.stderr)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ..detect import faces_from_json
 from ..errors import FacemendError, ModelError, SettingsError
-from ..io import OUTPUT_EXTENSIONS
+from ..io import OUTPUT_EXTENSIONS, check_output_path, make_folder
 from ..pipeline import Comparison, Pipeline, write_json
 from .options import add_detection_flags, add_restore_flags, settings_from_args
-from .progress import ProgressPrinter
+from .progress import ProgressPrinter, print_notes
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     external = faces_from_json(args.faces_json) if args.faces_json else None
-    folder = args.output.is_dir() or len(args.images) > 1 or not args.output.suffix
+    single = len(args.images) == 1
+    if args.json is not None:  # before any work: never an input, never an existing file unasked
+        check_output_path(args.images, args.json, overwrite=args.overwrite)
+    folder = args.output.is_dir() or not single or not args.output.suffix
     if folder:
-        args.output.mkdir(parents=True, exist_ok=True)
+        make_folder(args.output)
     elif args.output.suffix.lower() not in OUTPUT_EXTENSIONS:
         raise SettingsError(
             f"{args.output}: cannot write {args.output.suffix or 'files without an extension'}; "
@@ -75,10 +78,10 @@ def run(args: argparse.Namespace) -> int:
     )
     style = _comparison_style(args.comparison_split)
     comparison_folder = args.comparison is not None and (
-        args.comparison.is_dir() or len(args.images) > 1 or not args.comparison.suffix
+        args.comparison.is_dir() or not single or not args.comparison.suffix
     )
     if comparison_folder:
-        args.comparison.mkdir(parents=True, exist_ok=True)
+        make_folder(args.comparison)
     reports, failures = [], []
     for source in args.images:
         comparison = args.comparison / f"{source.stem}_comparison.jpg" if comparison_folder else args.comparison
@@ -91,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                     external_faces=external,
                     comparison=comparison,
                     comparison_style=style,
+                    report=args.json if single else None,  # lands with the image, or neither does
                 )
                 result = printer.drive(steps)
         except FacemendError as exc:
@@ -104,11 +108,11 @@ def run(args: argparse.Namespace) -> int:
             continue
         restored = sum(f.selected for f in result.faces)
         print(f"{source} -> {result.output} ({restored} of {len(result.faces)} faces restored)", file=sys.stderr)
+        print_notes(source, result.notes)
         reports.append({**result.to_json(), "settings": settings.to_json()})
-    if args.json:
-        report = reports[0] if len(args.images) == 1 and reports else {"files": reports, "failures": failures}
-        write_json(args.json, report)
-    if len(args.images) > 1:
+    if args.json and not single:
+        write_json(args.json, {"files": reports, "failures": failures}, overwrite=args.overwrite)
+    if not single:
         print(f"{len(reports)} restored, {len(failures)} failed", file=sys.stderr)
     return 1 if failures else 0
 

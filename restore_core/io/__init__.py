@@ -6,21 +6,27 @@ extension through ``atomic_write`` (temp file, fsync, rename), which other modul
 reports, comparison images and model files.
 """
 
-from .atomic import atomic_write
-from .decode import DEFAULT_MAX_PIXELS, image_size, load_image
+from .atomic import WriteSet, atomic_write, make_folder
+from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_PIXELS_PER_BYTE, image_size, load_image
 from .encode import OUTPUT_EXTENSIONS, SOFTWARE, default_output_suffix, save_image
 from .formats import INPUT_EXTENSIONS
 from .image import LoadedImage
+from .paths import check_output_path, same_file
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_PIXELS_PER_BYTE",
     "INPUT_EXTENSIONS",
     "OUTPUT_EXTENSIONS",
     "SOFTWARE",
     "LoadedImage",
+    "WriteSet",
     "atomic_write",
+    "check_output_path",
     "default_output_suffix",
     "image_size",
     "load_image",
+    "make_folder",
+    "same_file",
     "save_image",
 ]

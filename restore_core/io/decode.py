@@ -20,13 +20,11 @@ import numpy as np
 from PIL import Image
 
 from ..errors import InputError
+from ..limits import DEFAULT_MAX_PIXELS, DEFAULT_MAX_PIXELS_PER_BYTE, RATIO_CHECK_ABOVE_PIXELS
 from . import _hdr, _heif, _icc, _pil, _psd, _raw, _tiff, metadata
 from ._codec import Decoded, DecodeError
 from .formats import detect_format
 from .image import LoadedImage
-
-#: default pixel limit (width x height) above which a file is refused unread; about 400 MP
-DEFAULT_MAX_PIXELS = 400_000_000
 
 _T = TypeVar("_T")
 _READABLE = "JPEG, PNG, TIFF, WebP, BMP, TGA, GIF, HEIC/HEIF, AVIF, camera RAW and DNG, PSD, EXR and Radiance HDR"
@@ -50,11 +48,17 @@ _READERS: dict[str, _Reader] = {
 }
 
 
-def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+def load_image(
+    path: str | Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels_per_byte: float = DEFAULT_MAX_PIXELS_PER_BYTE,
+) -> LoadedImage:
     """Decode ``path`` into an upright ``LoadedImage`` with read-only pixels.
 
-    Raises ``InputError`` for missing, empty, truncated, corrupt or unsupported files and for
-    images of more than ``max_pixels`` pixels (refused before decoding).
+    Raises ``InputError`` for missing, empty, truncated, corrupt or unsupported files, for
+    images of more than ``max_pixels`` pixels, and for large images (over 50 MP) packed into
+    fewer than one byte per ``max_pixels_per_byte`` pixels; both refused before decoding.
     """
     path = Path(path)
     with _open_input(path) as fh:
@@ -66,7 +70,17 @@ def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loa
             raise InputError(
                 path,
                 f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) is over the limit of "
-                f"{max_pixels / 1e6:.0f} MP; not decoded (a decompression bomb, or raise the limit)",
+                f"{max_pixels / 1e6:.0f} MP; not decoded (a decompression bomb, or raise the limit "
+                "with --max-megapixels)",
+            )
+        file_size = os.fstat(fh.fileno()).st_size
+        if width * height > RATIO_CHECK_ABOVE_PIXELS and width * height > max_pixels_per_byte * file_size:
+            raise InputError(
+                path,
+                f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) packed in {file_size / 1e6:.1f} MB is "
+                f"{width * height / file_size:.0f} pixels per byte, more than photos compress to (limit "
+                f"{max_pixels_per_byte:g}); not decoded, as a decompression bomb (if the file is genuine, raise "
+                "the limit with --max-pixels-per-byte)",
             )
         decoded = _guarded(path, fmt, lambda: reader.read(fh))
     return _loaded(path, fmt, decoded)

@@ -10,7 +10,6 @@ formats that hold them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -23,8 +22,9 @@ from PIL import features
 from .. import __version__
 from ..errors import OutputError, SettingsError
 from . import _convert, _hdr, _heif, _icc, _pil, _png, _tiff, metadata
-from .atomic import atomic_write, check_target
+from .atomic import WriteSet, atomic_write
 from .image import LoadedImage
+from .paths import check_output_path
 
 SOFTWARE = f"Facemend {__version__}"
 
@@ -136,14 +136,21 @@ OUTPUT_EXTENSIONS: frozenset[str] = frozenset(_BY_EXTENSION)
 
 
 def save_image(
-    image: LoadedImage, path: str | Path, *, overwrite: bool = False, quality: int = 95, lossless: bool = False
+    image: LoadedImage,
+    path: str | Path,
+    *,
+    overwrite: bool = False,
+    quality: int = 95,
+    lossless: bool = False,
+    writes: WriteSet | None = None,
 ) -> Path:
     """Write ``image`` to ``path`` in the format its extension names; returns the path.
 
     ``quality`` (1-100) is for JPEG, WebP, AVIF and HEIC; ``lossless`` selects lossless WebP.
     Raises ``OutputError`` for an unknown extension, a format without an encoder here, an
     image the format cannot hold, an existing file without ``overwrite``, the input file
-    itself, or a failed write (which leaves nothing behind).
+    itself, or a failed write (which leaves nothing behind). With ``writes`` the file is
+    staged in that set and lands when the set commits.
     """
     target = Path(path)
     if not 1 <= quality <= 100:
@@ -161,9 +168,9 @@ def save_image(
         )
     if image.alpha is not None and not fmt.holds_alpha:
         raise OutputError(target, f"{fmt.name} cannot hold transparency: save it as PNG, TIFF or WebP")
-    if image.path is not None and target.exists() and _same_file(target, image.path):
-        raise OutputError(target, "is the input file: Facemend never writes over an original")
-    check_target(target, overwrite=overwrite)  # before the pixels are converted, not only in atomic_write
+    if writes is not None:
+        overwrite = writes.overwrite
+    check_output_path(image.path, target, overwrite=overwrite)  # before the pixels are converted
     px = _pixels_for(image, fmt)
     exif_limit = metadata.JPEG_SEGMENT_LIMIT if fmt.name == "JPEG" else None
     enc = _Encoding(
@@ -175,6 +182,8 @@ def save_image(
         quality=quality,
         lossless=lossless,
     )
+    if writes is not None:
+        return writes.add(target, lambda fh: fmt.write(fh, px, enc))
     return atomic_write(target, lambda fh: fmt.write(fh, px, enc), overwrite=overwrite)
 
 
@@ -232,10 +241,3 @@ def _alpha_as(alpha: np.ndarray, dtype: type[np.unsignedinteger]) -> np.ndarray:
     if alpha.dtype == np.float32:
         return np.rint(np.clip(alpha, 0.0, 1.0) * np.iinfo(dtype).max).astype(dtype)
     return _convert.requantise(alpha, np.dtype(dtype))
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False

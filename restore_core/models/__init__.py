@@ -8,7 +8,18 @@ from .device import DeviceInfo, available_devices, describe_device, select_devic
 from .download import Progress, download, download_url, require
 from .loader import load_face_model, load_state_dict, load_upscaler
 from .registry import MODELS, ModelKind, ModelSpec, spec
-from .store import ImportedModel, ModelStatus, find, import_file, model_path, models_dir, status, statuses, verify
+from .store import (
+    ImportedModel,
+    ModelStatus,
+    find,
+    import_file,
+    model_path,
+    models_dir,
+    status,
+    statuses,
+    unverified_note,
+    verify,
+)
 
 __all__ = [
     "MODELS",
@@ -34,5 +45,6 @@ __all__ = [
     "spec",
     "status",
     "statuses",
+    "unverified_note",
     "verify",
 ]

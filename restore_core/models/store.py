@@ -87,6 +87,18 @@ def verify(name: str) -> ModelStatus:
     return status(name, rehash=True)
 
 
+def unverified_note(name: str) -> str | None:
+    """A line for the user when the file of registry model ``name`` is not the published one
+    (None when it is, or when ``name`` is not a registry model)."""
+    if name not in MODELS or status(name) is not ModelStatus.UNVERIFIED:
+        return None
+    path = model_path(name)
+    return (
+        f"model {name}: {path} is not the published file (its checksum differs) and was used as it is; "
+        f"for the published one run `facemend-cli models download {name}`"
+    )
+
+
 def import_file(path: str | Path, name: str | None = None) -> ImportedModel:
     """Copy a local weights file into the models folder under its registry file name.
 
