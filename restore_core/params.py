@@ -8,7 +8,6 @@ the core; ``Settings.for_face(i)`` resolves per-face overrides.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import numbers
 import types
@@ -51,9 +50,14 @@ MAX_SETTINGS_BYTES = 1 << 20
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _field_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    """The resolved field types of a settings class (annotations are strings here)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _check_type(name: str, value: Any, hint: Any) -> None:

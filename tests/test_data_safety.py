@@ -330,3 +330,17 @@ def test_an_unverified_model_is_named_on_stderr_and_in_the_report(
     notes = json.loads(report.read_text())["notes"]
     assert any(n.startswith("model gfpgan:") for n in notes)
     assert any(n.startswith("model retinaface_mobile0.25:") for n in notes)
+
+
+def test_conversions_the_user_did_not_ask_for_are_printed(
+    models_dir: Path, photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.open(photo).convert("CMYK").save(cmyk)
+    report = tmp_path / "report.json"
+    args = ["restore", str(cmyk), "-o", str(tmp_path / "out.png"), "--json", str(report), "--model", "passthrough"]
+    assert main([*args, *MOBILE]) == 0
+    assert "note: cmyk.jpg: CMYK converted to sRGB" in capsys.readouterr().err
+    assert "CMYK converted to sRGB" in json.loads(report.read_text())["notes"]

@@ -91,10 +91,11 @@ def test_torchscript_is_refused_before_torch_loads_it(tmp_path: Path, monkeypatc
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("junk.pth", b"hello, not a checkpoint", "not a readable PyTorch weights file"),
-        ("empty.pth", b"", "not a readable PyTorch weights file"),
+        ("junk.pth", b"hello, not a checkpoint", r"is not a model file \(its content is not a PyTorch archive\)"),
+        ("empty.pth", b"", r"is not a model file \(it is empty"),
+        ("truncated.pth", b"\x80\x02}q\x00", "not a readable PyTorch weights file"),
         ("junk.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{}", "not a readable safetensors file"),
-        ("weights.onnx", b"onnx", "unsupported model file type .onnx"),
+        ("weights.onnx", b"onnx", "is not a model file"),
     ],
 )
 def test_files_that_are_not_weights(tmp_path: Path, name: str, content: bytes, reason: str) -> None:

@@ -285,7 +285,9 @@ def test_missing_model_message_says_what_where_and_how(models_dir: Path, server:
 
 
 # ----- import ---------------------------------------------------------------------------------
-def test_import_by_filename_hash_or_name(tiny: ModelSpec, models_dir: Path, tmp_path: Path) -> None:
+def test_import_by_filename_hash_or_name(
+    tiny: ModelSpec, models_dir: Path, tmp_path: Path, random_gfpgan: Path
+) -> None:
     by_filename = tmp_path / "download" / "tiny.pth"
     by_filename.parent.mkdir()
     by_filename.write_bytes(BODY)
@@ -298,11 +300,14 @@ def test_import_by_filename_hash_or_name(tiny: ModelSpec, models_dir: Path, tmp_
     by_hash.write_bytes(BODY)
     assert import_file(by_hash).path == models_dir / "tiny.pth"
 
-    own_copy = tmp_path / "my-finetune.pth"
-    own_copy.write_bytes(b"fine-tuned weights")
-    imported = import_file(own_copy, name="tiny")
+    own_copy = random_gfpgan  # a face model of the right kind, not the published file
+    with pytest.raises(ModelError, match="already holds a Tiny test model tiny file.*--force"):
+        import_file(own_copy, name="tiny")
+    assert (models_dir / "tiny.pth").read_bytes() == BODY
+    imported = import_file(own_copy, name="tiny", force=True)
     assert imported.status is ModelStatus.UNVERIFIED
-    assert (models_dir / "tiny.pth").read_bytes() == b"fine-tuned weights"
+    assert _digest(models_dir / "tiny.pth") == _digest(own_copy)
+    assert (models_dir / "tiny.pth.previous").read_bytes() == BODY  # the previous file is kept
     assert status("tiny") is ModelStatus.UNVERIFIED
     assert sorted(p.name for p in models_dir.iterdir() if p.name.endswith(".part")) == []
 
@@ -318,6 +323,44 @@ def test_import_of_an_unknown_file_is_refused(tiny: ModelSpec, models_dir: Path,
         import_file(tmp_path / "absent.pth")
     with pytest.raises(ModelError, match="unknown model 'nope'"):
         import_file(unknown, name="nope")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_import_refuses_files_that_are_not_that_kind_of_model(
+    tiny: ModelSpec, models_dir: Path, tmp_path: Path, photos_dir: Path, detector_weights: Path
+) -> None:
+    import pickle
+
+    jpeg, zeros, code = tmp_path / "photo.pth", tmp_path / "zeros.pth", tmp_path / "evil.pth"
+    jpeg.write_bytes((photos_dir / "collage_two_faces.jpg").read_bytes())
+    zeros.write_bytes(bytes(4096))
+    code.write_bytes(pickle.dumps(os.system))  # a pickle that would import and call code
+    cases = {
+        jpeg: "is not a model file (it is a JPEG image)",
+        zeros: "is not a model file (its bytes are all zeros",
+        code: "holds Python code to run",
+        detector_weights: "not a model architecture Facemend knows",  # a detector is no face model
+    }
+    for source, message in cases.items():
+        with pytest.raises(ModelError) as caught:
+            import_file(source, name="tiny")
+        assert message in str(caught.value), source
+        assert "cannot be imported as Tiny test model tiny" in str(caught.value)
+        assert "weights_only=False" not in str(caught.value)
+    assert not (models_dir / "tiny.pth").exists()
+    assert not [p for p in models_dir.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_a_download_cannot_grow_past_the_published_size(tiny: ModelSpec, models_dir: Path, server: FileServer) -> None:
+    from restore_core.models.download import SIZE_MARGIN
+
+    server.serve(PATH, BODY + bytes(SIZE_MARGIN + 1))
+    with pytest.raises(ModelError, match="not downloaded"):
+        download("tiny")
+    assert sorted(p.name for p in models_dir.iterdir()) == ["detection_mobilenet0.25_Final.pth"]
 
 
 # ----- the `models` command -------------------------------------------------------------------
@@ -374,10 +417,10 @@ def test_cli_download_with_accept_licence(
 
 
 def test_cli_import_and_verify(
-    tiny: ModelSpec, models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny: ModelSpec, models_dir: Path, tmp_path: Path, random_gfpgan: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = tmp_path / "weights.bin"
-    source.write_bytes(b"not the published bytes")
+    source = tmp_path / "weights.bin"  # any file name: a browser's rename
+    source.symlink_to(random_gfpgan)
     assert _run("import", str(source), "--name", "tiny") == 0
     assert "unverified" in capsys.readouterr().out
     (models_dir / "tiny.pth").write_bytes(BODY)

@@ -47,6 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     imports.add_argument(
         "--name", choices=list(MODELS), metavar="NAME", help="which model it is (default: by file name or hash)"
     )
+    imports.add_argument(
+        "--force", action="store_true", help="replace a different file already installed (kept as NAME.previous)"
+    )
     imports.set_defaults(run=run_import)
 
     check = actions.add_parser("verify", help="re-hash every model file present and report its status")
@@ -81,7 +84,7 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    imported = import_file(args.file, name=args.name)
+    imported = import_file(args.file, name=args.name, force=args.force)
     note = STATUS_NOTES[imported.status]
     print(f"{imported.spec.name}: imported {args.file} as {imported.path}: {imported.status.value}{note}")
     return 0

@@ -30,6 +30,8 @@ Progress = Callable[[int, int], None]
 MIRROR_ENV = "FACEMEND_DOWNLOAD_MIRROR"
 GITHUB = "https://github.com"
 CHUNK = 256 * 1024  # small enough that cancellation and progress stay responsive
+#: bytes beyond the registry size a download may reach before it is stopped (a mirror cannot fill the disk)
+SIZE_MARGIN = 1 << 20
 TIMEOUT_S = 30.0
 
 _locks_guard = threading.Lock()
@@ -128,6 +130,12 @@ def _fetch(model: ModelSpec, url: str, part: Path, progress: Progress | None, ca
         return digest.hexdigest()
 
     response, offset, total = _open(model, url, offset)
+    most = size_cap(model)
+    if most is not None and total > most:
+        response.close()
+        raise ModelError(
+            f"{url} offers {total} bytes for {model.filename}, which is {model.display_size} bytes; not downloaded"
+        )
     with response, part.open("r+b" if offset else "wb") as out:
         _hash_prefix(out, offset, digest)
         done = offset
@@ -142,6 +150,13 @@ def _fetch(model: ModelSpec, url: str, part: Path, progress: Progress | None, ca
                 raise _stopped(model, url, done, total, str(exc) or type(exc).__name__) from exc
             if not chunk:
                 break
+            if most is not None and done + len(chunk) > most:
+                out.close()
+                part.unlink(missing_ok=True)
+                raise ModelError(
+                    f"the download of {model.filename} from {url} went past its published size of "
+                    f"{model.display_size} bytes; stopped and discarded"
+                )
             out.write(chunk)
             digest.update(chunk)
             done += len(chunk)
@@ -152,6 +167,16 @@ def _fetch(model: ModelSpec, url: str, part: Path, progress: Progress | None, ca
     if total and done != total:
         raise _stopped(model, url, done, total, "the connection closed early")
     return digest.hexdigest()
+
+
+def size_cap(model: ModelSpec) -> int | None:
+    """The most bytes a download of ``model`` may bring: its size plus a small margin
+    (twice the approximate size where only that is published)."""
+    if model.size is not None:
+        return model.size + SIZE_MARGIN
+    if model.approx_size is not None:
+        return 2 * model.approx_size + SIZE_MARGIN
+    return None
 
 
 def _open(model: ModelSpec, url: str, offset: int) -> tuple[http.client.HTTPResponse, int, int]:

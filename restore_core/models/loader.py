@@ -44,15 +44,9 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not file.is_file():
         raise ModelError(f"{file}: no such model file")
     suffix = file.suffix.lower()
-    if suffix == SAFETENSORS_SUFFIX:
-        raw = _load_safetensors(file)
-    elif suffix in PICKLE_SUFFIXES:
-        raw = _load_pickle(file)
-    else:
-        raise ModelError(
-            f"{file}: unsupported model file type {file.suffix or '(none)'}; "
-            f"use {', '.join(PICKLE_SUFFIXES)} or {SAFETENSORS_SUFFIX}"
-        )
+    if suffix not in (SAFETENSORS_SUFFIX, *PICKLE_SUFFIXES):  # a renamed download: go by content
+        suffix = SAFETENSORS_SUFFIX if _looks_like_safetensors(file) else PICKLE_SUFFIXES[0]
+    raw = _load_safetensors(file) if suffix == SAFETENSORS_SUFFIX else _load_pickle(file)
     import torch
 
     if not isinstance(raw, dict):
@@ -143,11 +137,48 @@ def _load_safetensors(file: Path) -> dict[str, Any]:
         raise ModelError(f"{file}: not a readable safetensors file ({exc})") from exc
 
 
+#: what a file that is not weights usually is, by its first bytes
+_NOT_WEIGHTS = {
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x89PNG": "a PNG image",
+    b"GIF8": "a GIF image",
+    b"RIFF": "a RIFF file (WebP, WAV...)",
+    b"%PDF": "a PDF document",
+    b"<": "an HTML or XML text",
+    b"{": "a JSON text",
+}
+
+
+def _looks_like_safetensors(file: Path) -> bool:
+    """safetensors: an 8-byte little-endian header length, then the JSON header."""
+    with file.open("rb") as fh:
+        return fh.read(9)[8:9] == b"{"
+
+
+def _not_weights(file: Path) -> str | None:
+    """Why ``file`` cannot be a PyTorch weights file, from its first bytes; None if it may be one.
+
+    Torch writes a zip archive (since 1.6) or a pickle (protocol 2+, starting with 0x80)."""
+    with file.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK") or head[:1] == b"\x80":
+        return None
+    if not head:
+        return "it is empty (0 bytes)"
+    if not head.strip(b"\0"):
+        return "its bytes are all zeros (an unfinished copy or download)"
+    kind = next((name for magic, name in _NOT_WEIGHTS.items() if head.startswith(magic)), None)
+    return f"it is {kind}" if kind else "its content is not a PyTorch archive"
+
+
 def _load_pickle(file: Path) -> Any:
     import pickle
 
     import torch
 
+    why = _not_weights(file)
+    if why is not None:
+        raise ModelError(f"{file}: is not a model file ({why})")
     if _is_torchscript(file):
         raise ModelError(f"{file}: is a TorchScript program, not a weights file; Facemend does not run TorchScript")
     try:

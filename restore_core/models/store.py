@@ -99,11 +99,14 @@ def unverified_note(name: str) -> str | None:
     )
 
 
-def import_file(path: str | Path, name: str | None = None) -> ImportedModel:
+def import_file(path: str | Path, name: str | None = None, *, force: bool = False) -> ImportedModel:
     """Copy a local weights file into the models folder under its registry file name.
 
     The entry is ``name`` when given, else the one whose file name matches, else the one whose
-    hash matches. The copy goes to a temporary file in the folder, then is renamed into place.
+    hash matches. A file that is not the published one must load as that kind of model (a
+    JPEG, a detector or a pickle with code is never a GFPGAN). A different file already in
+    place is replaced only with ``force``, and kept beside it as ``NAME.previous``. The copy
+    goes to a temporary file in the folder, then is renamed into place.
     """
     source = Path(path).expanduser()
     if not source.is_file():
@@ -133,10 +136,44 @@ def import_file(path: str | Path, name: str | None = None) -> ImportedModel:
             "model; say which model it is (facemend-cli models import FILE --name NAME)"
         )
     target = target_dir / chosen.filename
+    try:
+        if digest != chosen.sha256:
+            check_loads_as(source, chosen)
+        if target.exists() and file_sha256(target) != digest:
+            if not force:
+                raise ModelError(
+                    f"{target} already holds a {chosen.title} file ({status(chosen.name).value}); "
+                    f"nothing was replaced. To replace it (the old file is kept as {target.name}.previous) "
+                    f"run: facemend-cli models import {source} --name {chosen.name} --force"
+                )
+            os.replace(target, target.with_name(target.name + ".previous"))
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
     os.chmod(temp_path, 0o644)  # temporary files are private; a model file is an ordinary file
     os.replace(temp_path, target)
     remember_hash(target, digest)
     return ImportedModel(chosen, target, ModelStatus.INSTALLED if digest == chosen.sha256 else ModelStatus.UNVERIFIED)
+
+
+def check_loads_as(path: Path, model: ModelSpec) -> None:
+    """Raise ``ModelError`` unless ``path`` loads (safely) as the kind of model ``model`` is."""
+    from . import loader
+
+    try:
+        if model.kind == "face":
+            import torch
+
+            loader.load_face_model(path, torch.device("cpu"))
+        elif model.kind == "upscaler":
+            import torch
+
+            loader.load_upscaler(path, torch.device("cpu"))
+        else:
+            loader.load_state_dict(path)
+    except ModelError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise ModelError(f"{path}: cannot be imported as {model.title}: {reason}") from None
 
 
 def file_sha256(path: Path) -> str:
