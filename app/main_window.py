@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeyEvent, QShowEvent
@@ -93,7 +93,10 @@ class MainWindow(QMainWindow):
         self._check_models = check_models
         self._started = False
         self._image: ImageRef | None = None
-        self._previous_image: ImageRef | None = None
+        #: while a photo opens: the state of the photo before it, put back if the open fails
+        self._previous_state: tuple[Any, ...] | None = None
+        #: while a photo opens: its settings (no per-face choices); the history is reset only once it opened
+        self._opening_settings: Settings | None = None
         self._image_ids = 0
         self.export_suffix = ".png"  # the opened photo's default export extension
         #: face lists of the current photo by detection settings; ``_basis`` is the detection
@@ -258,7 +261,7 @@ class MainWindow(QMainWindow):
     # ================================================================ opening
     @property
     def settings(self) -> Settings:
-        return self.history.current
+        return self._opening_settings or self.history.current
 
     @property
     def image(self) -> ImageRef | None:
@@ -280,11 +283,13 @@ class MainWindow(QMainWindow):
         self.show_batch().add_paths(files)
 
     def open_image(self, path: Path) -> None:
-        self._previous_image = self._image
+        if self._opening_settings is None:  # a second open before the first decoded keeps the first's backup
+            self._previous_state = (self._image, self._faces, self._face_lists, self._basis, self.last_result)
+        # Face choices belong to one photo, but the history of this one is kept until the new
+        # photo has decoded: a file that fails to open loses nothing.
+        self._opening_settings = dataclasses.replace(self.history.current, faces=None, overrides=())
         self._image_ids += 1
         self._set_image(ImageRef(self._image_ids, path))
-        # face choices belong to one photo; the reset is no edit and asks for no render itself
-        self.history.reset(dataclasses.replace(self.settings, faces=None, overrides=()))
         self.statusBar().showMessage(f"Opening {path.name}…")
         self._request_render()
 
@@ -323,6 +328,9 @@ class MainWindow(QMainWindow):
         if self._image is None or opened.image.id != self._image.id:
             return
         path = opened.image.path
+        if self._opening_settings is not None:  # the reset is no edit and asks for no render itself
+            fresh, self._opening_settings, self._previous_state = self._opening_settings, None, None
+            self.history.reset(fresh)
         height, width = opened.original_rgb8.shape[:2]
         self.export_suffix = opened.default_suffix
         self._canvas_image_id = opened.image.id
@@ -504,9 +512,11 @@ class MainWindow(QMainWindow):
         if stage == "open":
             self.show_error("Cannot open the photo", message)
             failed = self._image
-            self._set_image(self._previous_image)  # the photo shown before stays
+            self._opening_settings = None  # the previous photo's settings and undo steps are untouched
+            if self._previous_state is not None:  # its faces and result too: nothing is computed again
+                self._image, self._faces, self._face_lists, self._basis, self.last_result = self._previous_state
+                self._previous_state = None
             self.statusBar().showMessage(f"Could not open {failed.path.name if failed else 'the photo'}", 8000)
-            self._request_render()
             return
         # the after image would show other settings than the controls: show the photo alone
         self.last_result = None

@@ -233,9 +233,15 @@ class RenderWorker(QObject):
         assert self._engine is not None
         if self._loaded == image.id:
             return
+        previous = self._loaded, self._detected
         self._loaded = None
         self._detected = None
-        loaded = self._engine.open(image.path)
+        try:
+            loaded = self._engine.open(image.path)
+        except BaseException:
+            # A file that fails to decode leaves the engine's photo, faces and caches as they were.
+            self._loaded, self._detected = previous
+            raise
         self._loaded = image.id
         self._signals.opened.emit(
             OpenedImage(image, self._engine.original_rgb8(), tuple(loaded.notes), default_output_suffix(loaded))

@@ -250,8 +250,9 @@ def test_a_broken_file_is_reported_and_the_photo_stays(qtbot, loaded: MainWindow
     box = next(w for w in win.findChildren(QMessageBox) if w.isVisible())
     assert "broken.jpg" in box.text()
     box.close()
-    wait_for_render(qtbot, win)
+    # the photo shown before stays, with its result: nothing is opened or restored again
     assert win.image is not None and win.image.path.name == PHOTO
+    assert win.last_result is not None and not win.render_pending
 
 
 def test_zooming_in_renders_only_the_visible_part_at_full_resolution(qtbot, loaded: MainWindow) -> None:
@@ -314,3 +315,27 @@ def test_renders_superseded_by_newer_ones_are_not_reported_as_cancelled(
     assert win.last_result.faces[0].creativity == 0.4
     assert "Cancelled" not in messages
     assert win.progress.isHidden()  # not left busy, nor made idle early
+
+
+def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
+    qtbot, loaded: MainWindow, tmp_path: Path, shared_engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = loaded
+    monkeypatch.setattr(win, "show_error", lambda title, message: None)  # no modal box in the test
+    win.history.push(dataclasses.replace(win.settings, faces=(0,)), "test", "choose a face")
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.6))
+    wait_for_render(qtbot, win)
+    image, settings, steps = win.image, win.settings, win.history.stack.count()
+    result, calls = win.last_result, shared_engine.model_calls
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    assert drop_files(win.canvas, [broken])
+    qtbot.waitUntil(lambda: win.render_error is not None and win.render_error.startswith("open"), timeout=WAIT_MS)
+    assert win.image == image and win.settings == settings and win.settings.faces == (0,)
+    assert win.history.stack.count() == steps and win.history.stack.canUndo()
+    assert win.last_result is result
+    # the photo is still the engine's: a strength change recomposes without running a model again
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.3))
+    wait_for_render(qtbot, win)
+    assert win.last_result is not result and shared_engine.model_calls == calls
+    assert shared_engine.image.path == image.path
