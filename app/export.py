@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from restore_core.params import Settings
 from restore_core.pipeline import Comparison, Exports
 
 from .settings_store import SettingsStore
@@ -71,11 +72,17 @@ def confirm_overwrite(parent: QWidget, paths: list[Path]) -> bool | None:
 class Exporter(QObject):
     """File > Export…, Export Comparison…, Export Faces JSON… and their options (remembered)."""
 
+    #: an export finished: its ticket, and the Settings of the restored photo it wrote (None
+    #: when it wrote no restored photo, only a comparison or a report)
+    succeeded = Signal(int, object)
+    #: an export failed (the error was shown): its ticket
+    failed = Signal(int)
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
         self._store = window.store
-        self._tickets: set[int] = set()
+        self._tickets: dict[int, Settings | None] = {}  # ticket -> the Settings of the photo it writes
         self.export_action = self._action("&Export…", self.choose_export, "Ctrl+S", "Save the restored photo")
         self.comparison_action = self._action(
             "Export &Comparison…", self.choose_comparison, "Ctrl+Shift+S", "Save a before/after image"
@@ -114,11 +121,13 @@ class Exporter(QObject):
             return None
         return win.image.path
 
-    def choose_export(self) -> None:
+    def choose_export(self) -> int | None:
+        """Ask where, then export the restored photo; the ticket, or None when nothing was queued."""
         if (source := self._source()) is not None:
             name = f"{source.stem}_restored{self._window.export_suffix}"
             if (path := ask_save_path(self._window, self._store, "Export restored photo", name)) is not None:
-                self.export_image(path)
+                return self.export_image(path)
+        return None
 
     def choose_comparison(self) -> None:
         if (source := self._source()) is not None:
@@ -166,17 +175,19 @@ class Exporter(QObject):
             win.statusBar().showMessage("Export cancelled: nothing was replaced", 5000)
             return None
         ticket = win.service.export(win.image, win.settings, exports, overwrite=bool(answer))
-        self._tickets.add(ticket)
+        self._tickets[ticket] = win.settings if exports.image is not None else None
         win.statusBar().showMessage(f"Exporting {', '.join(t.name for t in targets)}…")
         win.show_busy(True)
         return ticket
 
     def _exported(self, ticket: int, paths: list[Path]) -> None:
         if ticket in self._tickets:
-            self._tickets.discard(ticket)
+            settings = self._tickets.pop(ticket)
             self._window.statusBar().showMessage("Saved " + ", ".join(str(p) for p in paths), 10000)
+            self.succeeded.emit(ticket, settings)
 
     def _failed(self, ticket: int, stage: str, message: str) -> None:
         if ticket in self._tickets:
-            self._tickets.discard(ticket)
+            del self._tickets[ticket]
             self._window.show_error("Export failed", message)
+            self.failed.emit(ticket)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import QSignalThrottler
 
 from restore_core.faces import DetectedFace
 from restore_core.params import DetectionSettings, Settings
@@ -42,7 +44,7 @@ from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommen
 from .qimage import rgb8_to_qimage
 from .selection import remap_faces, set_selected
 from .settings_store import SettingsStore
-from .throttle import Throttle
+from .unsaved import UnsavedChoice, ask_unsaved
 from .widgets import MessageBar
 from .worker import Detection, EngineFactory, ImageRef, OpenedImage, RenderService
 
@@ -116,7 +118,16 @@ class MainWindow(QMainWindow):
         self._pasted = 0
         self._batch: BatchDialog | None = None
         self._models: ModelsDialog | None = None
-        self._render_throttle = Throttle(RENDER_THROTTLE_MS, self._request_render, self)
+        # Leading and trailing: the first change renders at once, a drag at most every 40 ms,
+        # and the last position always
+        self._render_throttle = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, self)
+        self._render_throttle.setTimeout(RENDER_THROTTLE_MS)
+        self._render_throttle.triggered.connect(self._request_render)
+        self._render_waiting = False  # a change waits for the throttle
+        #: what waits for an export the user asked for before leaving the photo (open, quit)
+        self._after_export: dict[int, Callable[[], object]] = {}
+        self._photo_notes: tuple[str, ...] = ()  # the open photo's conversions, shown on open
+        self._notes_shown: set[str] = set()  # model notes are shown once per session
 
         self._build_central()
         self._build_docks()
@@ -189,6 +200,8 @@ class MainWindow(QMainWindow):
         s.cancelled.connect(self._on_cancelled)
         s.idle.connect(lambda: self._work_done(None))
         self.history.changed.connect(self._on_settings_changed)
+        self.exporter.succeeded.connect(self._on_export_succeeded)
+        self.exporter.failed.connect(self._on_export_failed)
         self.controls.edited.connect(self.edit)
         self.controls.edit_finished.connect(self.history.seal)
         self.canvas.face_clicked.connect(self.toggle_face)
@@ -239,6 +252,9 @@ class MainWindow(QMainWindow):
         self.face_panel.set_reference_note("" if _identity_installed() else IDENTITY_NOTE)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.may_leave_photo(self.close):
+            event.ignore()
+            return
         for dialog in (self._batch, self._models):
             if dialog is not None:
                 dialog.close()
@@ -282,7 +298,38 @@ class MainWindow(QMainWindow):
             return
         self.show_batch().add_paths(files)
 
+    # ================================================================ unexported edits
+    @property
+    def has_unexported_edits(self) -> bool:
+        """Edits made since the photo opened or was last exported (undoing them all counts as none)."""
+        return self._image is not None and not self.history.stack.isClean()
+
+    def may_leave_photo(self, then: Callable[[], object]) -> bool:
+        """Whether the open photo may be left now. With unexported edits the user chooses:
+        export first (``then`` runs once the export has succeeded), discard them, or stay.
+        Discarding marks nothing: if the next photo fails to open, this one keeps its edits."""
+        if not self.has_unexported_edits or self._image is None:
+            return True
+        choice = ask_unsaved(self, self._image.path.name)
+        if choice is UnsavedChoice.DISCARD:
+            return True
+        if choice is UnsavedChoice.SAVE and (ticket := self.exporter.choose_export()) is not None:
+            self._after_export[ticket] = then
+        return False
+
+    def _on_export_succeeded(self, ticket: int, settings: Settings | None) -> None:
+        if settings is not None and settings == self.history.current:
+            self.history.stack.setClean()
+        then = self._after_export.pop(ticket, None)
+        if then is not None:
+            then()
+
+    def _on_export_failed(self, ticket: int) -> None:
+        self._after_export.pop(ticket, None)  # the error is shown; the photo stays open
+
     def open_image(self, path: Path) -> None:
+        if not self.may_leave_photo(lambda: self.open_image(path)):
+            return
         if self._opening_settings is None:  # a second open before the first decoded keeps the first's backup
             self._previous_state = (self._image, self._faces, self._face_lists, self._basis, self.last_result)
         # Face choices belong to one photo, but the history of this one is kept until the new
@@ -330,7 +377,7 @@ class MainWindow(QMainWindow):
         path = opened.image.path
         if self._opening_settings is not None:  # the reset is no edit and asks for no render itself
             fresh, self._opening_settings, self._previous_state = self._opening_settings, None, None
-            self.history.reset(fresh)
+            self.history.reset(fresh)  # clean: nothing to export yet
         height, width = opened.original_rgb8.shape[:2]
         self.export_suffix = opened.default_suffix
         self._canvas_image_id = opened.image.id
@@ -342,6 +389,7 @@ class MainWindow(QMainWindow):
         if self._paste_dir is None or not path.is_relative_to(self._paste_dir.name):
             self.store.set_folder("open", path.parent)
             self.commands.show_recent(self.store.add_recent_file(path))
+        self._photo_notes = opened.notes
         notes = f" Note: {'; '.join(opened.notes)}" if opened.notes else ""
         self.statusBar().showMessage(f"Opened {path.name}; finding faces…{notes}")
 
@@ -391,7 +439,7 @@ class MainWindow(QMainWindow):
                     self.face_panel.set_faces(faces, settings)
         self._show_settings(settings)
         if self._image is not None and origin != "reset":
-            self._render_throttle()
+            self._schedule_render()
         if self._batch is not None:
             self._batch.set_settings(settings)
 
@@ -435,9 +483,14 @@ class MainWindow(QMainWindow):
     @property
     def render_pending(self) -> bool:
         """A settings change waits for the render throttle (it asks the worker within 40 ms)."""
-        return self._render_throttle.pending
+        return self._render_waiting
+
+    def _schedule_render(self) -> None:
+        self._render_waiting = True
+        self._render_throttle.throttle()
 
     def _request_render(self) -> None:
+        self._render_waiting = False
         if self._image is not None:
             self.render_error = None
             # Until the canvas shows this photo, its view belongs to the previous one: ask for
@@ -450,7 +503,7 @@ class MainWindow(QMainWindow):
     def _on_view_changed(self) -> None:
         """Zoom or pan: render again only when the view needs pixels the last request lacks."""
         if self._image is not None and self.canvas.render_view() != self._rendering_view:
-            self._render_throttle()
+            self._schedule_render()
 
     def _on_rendered(self, ticket: int, result: RenderResult) -> None:
         if ticket < self.service.latest_render_ticket:
@@ -465,6 +518,7 @@ class MainWindow(QMainWindow):
         self.face_panel.set_renders(result.faces)
         if self.message_bar.is_error:
             self.message_bar.hide()  # whatever failed before works again
+        self._show_model_notes(result.notes)
         restored = sum(1 for f in result.faces if f.restored_thumb is not None)
         if result.preview:
             self.statusBar().showMessage(
@@ -473,6 +527,14 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"{restored} of {len(result.faces)} faces restored", 8000)
             self.show_busy(False)
+
+    def _show_model_notes(self, notes: tuple[str, ...]) -> None:
+        """Model files that are not the published ones: said once per session, in the message bar."""
+        new = [n for n in notes if n not in self._photo_notes and n not in self._notes_shown]
+        if new:
+            self._notes_shown.update(new)
+            text = "\n".join(n[:1].upper() + n[1:] for n in new)
+            self.message_bar.show_message(text, actions=[("Open Models…", self.show_models)])
 
     def _on_progress(self, ticket: int, event: ProgressEvent) -> None:
         if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):

@@ -106,7 +106,7 @@ class MessageBar(QFrame):
         self.hide()
 
     def show_message(
-        self, text: str, *, error: bool = False, actions: Sequence[tuple[str, Callable[[], None]]] = ()
+        self, text: str, *, error: bool = False, actions: Sequence[tuple[str, Callable[[], object]]] = ()
     ) -> None:
         for button in self._buttons:
             button.deleteLater()

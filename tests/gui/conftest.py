@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 
 from app.main_window import MainWindow
 from app.settings_store import SettingsStore
+from app.unsaved import UnsavedChoice
 from restore_core.engine import RenderEngine
 
 
@@ -29,6 +30,13 @@ def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
         QSettings.setPath(QSettings.Format.NativeFormat, scope, str(folder))
+
+
+@pytest.fixture(autouse=True)
+def _discard_unexported_edits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal Save / Discard / Cancel question would block the run (windows close with a
+    test's edits unexported): discard; the tests of the question give their own answers."""
+    monkeypatch.setattr("app.main_window.ask_unsaved", lambda *args: UnsavedChoice.DISCARD)
 
 
 @pytest.fixture()

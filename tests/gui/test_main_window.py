@@ -13,12 +13,13 @@ from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.canvas import ViewMode
 from app.main_window import MainWindow
 from app.qimage import qimage_to_rgb8
 from app.selection import iou
+from app.unsaved import UnsavedChoice
 from restore_core.params import GrainSettings
 
 PHOTO = "family_three_print.png"
@@ -322,6 +323,7 @@ def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
 ) -> None:
     win = loaded
     monkeypatch.setattr(win, "show_error", lambda title, message: None)  # no modal box in the test
+    monkeypatch.setattr("app.main_window.ask_unsaved", lambda *args: UnsavedChoice.DISCARD)
     win.history.push(dataclasses.replace(win.settings, faces=(0,)), "test", "choose a face")
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.6))
     wait_for_render(qtbot, win)
@@ -333,9 +335,89 @@ def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
     qtbot.waitUntil(lambda: win.render_error is not None and win.render_error.startswith("open"), timeout=WAIT_MS)
     assert win.image == image and win.settings == settings and win.settings.faces == (0,)
     assert win.history.stack.count() == steps and win.history.stack.canUndo()
+    assert win.has_unexported_edits  # "discard" applied to the photo that did not open: nothing is marked
     assert win.last_result is result
     # the photo is still the engine's: a strength change recomposes without running a model again
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.3))
     wait_for_render(qtbot, win)
     assert win.last_result is not result and shared_engine.model_calls == calls
     assert shared_engine.image.path == image.path
+
+
+def _answering(answers: list[UnsavedChoice], asked: list[str]):
+    """Answers the question from ``answers``; once they run out (pytest-qt closing the window), discards."""
+
+    def ask(parent: object, name: str) -> UnsavedChoice:
+        asked.append(name)
+        return answers.pop(0) if answers else UnsavedChoice.DISCARD
+
+    return ask
+
+
+def test_leaving_a_photo_with_unexported_edits_asks_save_discard_or_cancel(
+    qtbot, loaded: MainWindow, photos_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = loaded
+    first, second = win.image.path, photos_dir / "two_children_film.jpg"
+    assert not win.has_unexported_edits  # opening and the automatic restore are no edits
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.5))
+    wait_for_render(qtbot, win)
+    assert win.has_unexported_edits
+    answers: list[UnsavedChoice] = []
+    asked: list[str] = []
+    monkeypatch.setattr("app.main_window.ask_unsaved", _answering(answers, asked))
+
+    answers.append(UnsavedChoice.CANCEL)  # stay: the photo and its edits are untouched
+    assert drop_files(win.canvas, [second])
+    assert asked == [first.name] and win.image.path == first and win.has_unexported_edits
+    answers.append(UnsavedChoice.CANCEL)  # quitting is asked the same way
+    assert not win.close() and win.isVisible()
+
+    # save: the export dialog, the restored photo written, then the other photo opens
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    out = exports / "kept.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
+    answers.append(UnsavedChoice.SAVE)
+    with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
+        assert drop_files(win.canvas, [second])
+    qtbot.waitUntil(lambda: win.image.path == second, timeout=WAIT_MS)
+    wait_for_render(qtbot, win)
+    assert out.is_file() and Image.open(out).size == Image.open(first).size
+    assert len(asked) == 3 and not win.has_unexported_edits
+
+    # undoing every edit is as good as exported; an export of the current settings too
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.4))
+    win.history.stack.undo()
+    assert not win.has_unexported_edits
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.4))
+    wait_for_render(qtbot, win)
+    with qtbot.waitSignal(win.exporter.succeeded, timeout=WAIT_MS):
+        win.exporter.export_image(exports / "second.png")
+    assert not win.has_unexported_edits
+
+    # discard: the next photo opens without an export
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.3))
+    answers.append(UnsavedChoice.DISCARD)
+    assert drop_files(win.canvas, [first])
+    qtbot.waitUntil(lambda: win.image.path == first, timeout=WAIT_MS)
+    assert len(asked) == 4
+    assert sorted(p.name for p in exports.iterdir()) == [
+        "kept.png",
+        "kept_faces.json",
+        "second.png",
+        "second_faces.json",
+    ]
+
+
+def test_an_unpublished_model_file_is_noted_once_per_session(qtbot, loaded: MainWindow) -> None:
+    # the test detector keeps its key prefix, so it is not the published file (see models_dir)
+    win = loaded
+    assert win.message_bar.isVisible() and not win.message_bar.is_error
+    text = win.message_bar.label.text()
+    assert "retinaface_mobile0.25" in text and "not the published file" in text
+    shown: list[str] = []
+    win.message_bar.show_message = lambda text, **kw: shown.append(text)  # type: ignore[method-assign]
+    edit(win, face=dataclasses.replace(win.settings.face, strength=0.5))
+    wait_for_render(qtbot, win)
+    assert shown == []
