@@ -234,7 +234,7 @@ class BatchDialog(QDialog):
     def _file_started(self, ticket: int, index: int) -> None:
         if ticket == self._ticket:
             self._set_status(index, "Working…", None)
-            self.table.scrollToItem(self.table.item(index, 0))
+            self.table.scrollToItem(self._item(index, 0))
             self.file_progress.setRange(0, 0)
 
     def _file_progress(self, ticket: int, index: int, event: ProgressEvent) -> None:
@@ -269,8 +269,14 @@ class BatchDialog(QDialog):
         self.summary.setText(text)
         self._update_buttons()
 
+    def _item(self, row: int, column: int) -> QTableWidgetItem:
+        """A cell of the queue table (every row is built with all its cells)."""
+        item = self.table.item(row, column)
+        assert item is not None, (row, column)
+        return item
+
     def _set_status(self, row: int, text: str, color: QColor | None) -> None:
-        item = self.table.item(row, 1)
+        item = self._item(row, 1)
         item.setText(text)
         item.setToolTip(text)
         if color is not None:
@@ -287,7 +293,7 @@ class BatchDialog(QDialog):
         """(photo, reason) of each file that failed in the last run."""
         out = []
         for row, path in enumerate(self._files):
-            text = self.table.item(row, 1).text()
+            text = self._item(row, 1).text()
             if text.startswith("Failed: "):
                 out.append((path, text.removeprefix("Failed: ")))
         return out

@@ -320,7 +320,7 @@ class FacePanel(QWidget):
             self.similarity.clear()
         count = render.reference_faces if render is not None else 0
         self._form.setRowVisible(self.reference_face, count > 1)
-        if count > 1:
+        if render is not None and count > 1:
             blocked = self.reference_face.blockSignals(True)
             if self.reference_face.count() != count + 1:
                 self.reference_face.clear()

@@ -64,13 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from .resources import app_icon
     from .settings_store import APPLICATION, ORGANIZATION
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName("Facemend")
+    QGuiApplication.setApplicationDisplayName("Facemend")
+    QApplication.setWindowIcon(app_icon())
 
     if args.smoke_test:
         from .smoke import run_smoke_test

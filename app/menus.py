@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -150,7 +151,7 @@ class WindowCommands:
         w = self._window
         self.recent_menu.clear()
         for path in recent:
-            action = self.recent_menu.addAction(path.name, lambda p=path: w.open_paths([p]))
+            action = self.recent_menu.addAction(path.name, functools.partial(w.open_paths, [path]))
             action.setToolTip(str(path))
         self.recent_menu.addSeparator()
         self.recent_menu.addAction("Clear Recent", self._clear_recent)

@@ -148,9 +148,7 @@ class ModelsDialog(QDialog):
         self.import_button = QPushButton("Import file…")
         self.folder_button = QPushButton("Open folder")
         close_button = QPushButton("Close")
-        self.download_button.clicked.connect(
-            lambda: self.download([self.selected_name()]) if self.selected_name() else None
-        )
+        self.download_button.clicked.connect(self._download_selected)
         self.recommended_button.clicked.connect(lambda: self.download([m.name for m in recommended_downloads()]))
         self.cancel_button.clicked.connect(self.cancel_download)
         self.import_button.clicked.connect(self._choose_import)
@@ -184,11 +182,20 @@ class ModelsDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         return self._names[rows[0].row()] if rows else None
 
+    def _download_selected(self) -> None:
+        if (name := self.selected_name()) is not None:
+            self.download([name])
+
     def select(self, name: str) -> None:
         self.table.selectRow(self._names.index(name))
 
     def status_text(self, name: str) -> str:
-        return self.table.item(self._names.index(name), len(self.COLUMNS) - 1).text()
+        return self._status_item(self._names.index(name)).text()
+
+    def _status_item(self, row: int) -> QTableWidgetItem:
+        item = self.table.item(row, len(self.COLUMNS) - 1)  # every row is built with all its cells
+        assert item is not None, row
+        return item
 
     def refresh(self) -> None:
         """Re-read every model's status (hashing new files) in the background."""
@@ -199,7 +206,7 @@ class ModelsDialog(QDialog):
     def _show_statuses(self, found: dict[str, ModelStatus]) -> None:
         self._statuses = found
         for row, name in enumerate(self._names):
-            self.table.item(row, len(self.COLUMNS) - 1).setText(STATUS_TEXT[found[name]])
+            self._status_item(row).setText(STATUS_TEXT[found[name]])
         wanted = recommended_downloads()
         self.recommended_button.setEnabled(bool(wanted))
         if wanted and not self.message.text():

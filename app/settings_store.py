@@ -28,7 +28,7 @@ class SettingsStore:
 
     # -- restoration settings (the per-image parts, faces and overrides, are not kept) --
     def last_settings(self) -> Settings:
-        text = self._qs.value("settings/last", "", str)
+        text = self._str("settings/last")
         if not text:
             return Settings()
         try:
@@ -57,14 +57,18 @@ class SettingsStore:
         self._qs.setValue("window/geometry", geometry)
         self._qs.setValue("window/state", state)
 
+    def _str(self, key: str, default: str = "") -> str:
+        value = self._qs.value(key, default, str)
+        return value if isinstance(value, str) else default  # a hand-edited file may hold anything
+
     def _bytes(self, key: str) -> QByteArray | None:
         value = self._qs.value(key)
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
     # -- files and folders --
     def recent_files(self) -> list[Path]:
-        items = self._qs.value("files/recent", [], list) or []
-        return [Path(p) for p in items if p]
+        items = self._qs.value("files/recent", [], list)
+        return [Path(p) for p in items if isinstance(p, str) and p] if isinstance(items, list) else []
 
     def add_recent_file(self, path: Path) -> list[Path]:
         path = path.resolve()
@@ -78,20 +82,21 @@ class SettingsStore:
 
     def folder(self, purpose: str) -> str:
         """Last folder used for ``purpose`` ("open", "export", "batch", "reference", "import")."""
-        return self._qs.value(f"folders/{purpose}", "", str)
+        return self._str(f"folders/{purpose}")
 
     def set_folder(self, purpose: str, folder: Path) -> None:
         self._qs.setValue(f"folders/{purpose}", str(folder))
 
     # -- simple flags and values --
     def flag(self, name: str, default: bool = False) -> bool:
-        return self._qs.value(f"flags/{name}", default, bool)
+        value = self._qs.value(f"flags/{name}", default, bool)
+        return value if isinstance(value, bool) else default
 
     def set_flag(self, name: str, value: bool) -> None:
         self._qs.setValue(f"flags/{name}", value)
 
     def text(self, name: str, default: str = "") -> str:
-        return self._qs.value(f"values/{name}", default, str)
+        return self._str(f"values/{name}", default)
 
     def set_text(self, name: str, value: str) -> None:
         self._qs.setValue(f"values/{name}", value)

@@ -16,6 +16,7 @@ object lives in a ``QThread`` and answers through ``WorkerSignals`` (queued to t
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import traceback
 from collections.abc import Callable
@@ -207,13 +208,13 @@ class RenderWorker(QObject):
             if box.exports:
                 return box.exports.popleft()
             if box.batch is not None:
-                job, box.batch = box.batch, None
+                batch, box.batch = box.batch, None
                 box.running_cancel = box.batch_cancel
-                return job
+                return batch
             if box.render is not None:
-                job, box.render = box.render, None
+                render, box.render = box.render, None
                 box.running_render = True
-                return job
+                return render
             box.running_cancel = None
             return None
 
@@ -330,7 +331,7 @@ class RenderWorker(QObject):
             self._signals.batch_file_started.emit(job.ticket, index)
             try:
                 steps = pipeline.run(item.source, item.target, overwrite=job.overwrite)
-                drive(steps, lambda e, i=index: self._signals.batch_progress.emit(job.ticket, i, e), self._cancel)
+                drive(steps, functools.partial(self._signals.batch_progress.emit, job.ticket, index), self._cancel)
                 self._signals.batch_file_done.emit(job.ticket, index, "")
             except CancelledError:
                 cancelled = True

@@ -8,7 +8,7 @@
 # PHOTO defaults to ../shared/testdata/photos/family_three_print.png. --smoke-only tests an
 # existing dist/Facemend without rebuilding. --face-model runs the smoke test a second time with
 # a random-initialised CodeFormer of the real architecture in the models folder (written by
-# tests/model_factory.py; about a minute more), so the frozen app also loads and runs a face model
+# devtools/stand_in_models.py; about a minute more), so the frozen app also loads and runs a face model
 # (spandrel, TorchScript sources); without it the app restores in passthrough.
 #
 # PYTHON picks the interpreter (default .venv/bin/python); FACEMEND_SHARED the folder holding
@@ -96,7 +96,7 @@ smoke_test() {
 
 smoke_test detector
 if [ "$FACE_MODEL" = 1 ]; then
-    "$PY" -c 'import sys; from pathlib import Path; from tests.model_factory import write_random_codeformer
+    "$PY" -c 'import sys; from pathlib import Path; from devtools.stand_in_models import write_random_codeformer
 write_random_codeformer(Path(sys.argv[1]))' "$scratch/models/codeformer.pth"
     smoke_test codeformer
     if ! grep -qi codeformer "$scratch/codeformer.log"; then

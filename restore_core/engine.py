@@ -153,7 +153,7 @@ def _creativity_key(value: float) -> float:
 
 class _OutputKey(NamedTuple):
     generation: int  # of the face list
-    index: int
+    face: int  # its index in the face list
     model: str
     precondition: tuple[Any, ...]  # the user's own pre-conditioning, () when off
     creativity: float
@@ -474,7 +474,7 @@ class RenderEngine:
         matched_key = (key, reference)
         matched = self._matched.get_fresh(matched_key)
         if matched is None:
-            matched = match_face_color(raw, self.aligned(key.index).rgb, reference)
+            matched = match_face_color(raw, self.aligned(key.face).rgb, reference)
             self._matched.put(matched_key, matched)
         return _FaceOutput(matched, key.model, preview, key.creativity, reference)
 

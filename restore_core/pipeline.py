@@ -182,9 +182,10 @@ class Pipeline:
         if folder is not None:
             target = folder / f"{source.stem}{default_output_suffix(self.engine.image)}"
             check_output_path(source, target, overwrite=overwrite)
-        settings, skipped = self.settings, ()
+        settings = self.settings
+        skipped: tuple[Exception, ...] = ()
         if self.references_folder is not None:
-            settings, skipped = self.paired_settings(settings)
+            settings, skipped = self.paired_settings(settings, self.references_folder)
         restored = yield from self.engine.output_steps(settings)
         start = time.perf_counter()
         exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style)
@@ -206,8 +207,8 @@ class Pipeline:
                 write_json(report, {**result.to_json(), "settings": settings.to_json()}, writes=writes)
         return result
 
-    def paired_settings(self, settings: Settings) -> tuple[Settings, tuple[Exception, ...]]:
-        """``settings`` with each selected face paired to its best reference photo in the folder.
+    def paired_settings(self, settings: Settings, folder: Path) -> tuple[Settings, tuple[Exception, ...]]:
+        """``settings`` with each selected face paired to its best reference photo in ``folder``.
 
         Faces that already carry a reference keep it; needs the ArcFace identity model.
         """
@@ -225,7 +226,7 @@ class Pipeline:
             return settings, ()
         embeddings = identity.embed(np.stack([self.engine.aligned(i).rgb8 for i in indices]))
         pairing = pair_folder(
-            self.references_folder,
+            folder,
             embeddings,
             detector=self.engine.detector(),
             identity=identity,

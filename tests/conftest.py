@@ -15,6 +15,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # "conftest", a module name shared with tests/gui/conftest.py.
 from support import DETECTOR_WEIGHTS, PHOTOS, SHARED
 
+from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if not DETECTOR_WEIGHTS.is_file():
@@ -59,8 +61,21 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-# Random-initialised GFPGAN / CodeFormer weight files of the real architectures (session-scoped).
-from model_factory import random_codeformer, random_gfpgan, random_weights_dir  # noqa: E402, F401
+@pytest.fixture(scope="session")
+def random_weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("random-weights")
+
+
+@pytest.fixture(scope="session")
+def random_gfpgan(random_weights_dir: Path) -> Path:
+    """A random GFPGANv1.4.pth of the real architecture (about 350 MB), written once per session."""
+    return write_random_gfpgan(random_weights_dir / "GFPGANv1.4.pth")
+
+
+@pytest.fixture(scope="session")
+def random_codeformer(random_weights_dir: Path) -> Path:
+    """A random codeformer.pth of the real architecture (about 375 MB), written once per session."""
+    return write_random_codeformer(random_weights_dir / "codeformer.pth")
 
 
 @pytest.fixture()

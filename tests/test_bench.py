@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support import SHARED
 
-from restore_core.bench.cli import main
+from devtools.bench.cli import main
 
 
 def _rows(markdown: str, scenario: str) -> list[list[str]]:
@@ -27,7 +27,7 @@ def test_quick_bench_writes_a_table_with_both_pipelines(tmp_path: Path) -> None:
 
     assert code == 0
     text = output.read_text(encoding="utf-8")
-    assert "python -m restore_core.bench --quick --scenarios detect,paste" in text
+    assert "python -m devtools.bench --quick --scenarios detect,paste" in text
     assert re.search(r"^- CPU: .+, \d+ cores, torch threads \d+$", text, re.MULTILINE)
     assert re.search(r"fp32 matmul: \d+ GFLOP/s", text)
 

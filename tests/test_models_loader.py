@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from model_factory import write_random_arcface, write_random_realesrgan
 from safetensors.torch import save_file
 
+from devtools.stand_in_models import write_random_arcface, write_random_realesrgan
 from restore_core.errors import ModelError, SettingsError
 from restore_core.models import (
     MODELS,

@@ -355,7 +355,7 @@ def test_import_refuses_files_that_are_not_that_kind_of_model(
 
 
 def test_a_download_cannot_grow_past_the_published_size(tiny: ModelSpec, models_dir: Path, server: FileServer) -> None:
-    from restore_core.models.download import SIZE_MARGIN
+    from restore_core.models.downloads import SIZE_MARGIN
 
     server.serve(PATH, BODY + bytes(SIZE_MARGIN + 1))
     with pytest.raises(ModelError, match="not downloaded"):

@@ -6,6 +6,7 @@ The frozen build itself is proved by packaging/build_linux.sh (minutes, gigabyte
 from __future__ import annotations
 
 import configparser
+import importlib
 import importlib.util
 import plistlib
 import re
@@ -43,7 +44,7 @@ def support() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def make_icons() -> ModuleType:
-    return _load("make_icons", RESOURCES / "make_icons.py")
+    return importlib.import_module("devtools.make_icons")
 
 
 def _extensions(support: ModuleType) -> set[str]:
@@ -165,7 +166,7 @@ def test_icon_files_hold_every_size(make_icons: ModuleType) -> None:
 
 
 def test_committed_icons_match_the_drawing(make_icons: ModuleType) -> None:
-    """Catches an SVG edited without re-running resources/make_icons.py."""
+    """Catches an SVG edited without re-running devtools/make_icons.py."""
     size = 64
     fresh = np.asarray(make_icons.render(make_icons.SVG, size), dtype=np.int16)
     with Image.open(make_icons.png_path(size)) as png:

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from model_factory import write_random_arcface
 
+from devtools.stand_in_models import write_random_arcface
 from restore_core.align import ALIGNED_SIZE, FFHQ_TEMPLATE_512, estimate_warp
 from restore_core.compose import skin_mask
 from restore_core.detect import FaceDetector, load_detector

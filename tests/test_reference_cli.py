@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from model_factory import write_random_arcface
 
+from devtools.stand_in_models import write_random_arcface
 from restore_core.cli import main
 
 MOBILE = ["--detector", "retinaface_mobile0.25", "--model", "passthrough"]

@@ -59,7 +59,7 @@ class WriteSet:
         self._staged: list[tuple[Path, Path]] = []  # (temp, target)
         self._done = False
 
-    def add(self, path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+    def add(self, path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
         target = Path(path)
         if any(target == staged for _, staged in self._staged):
             raise OutputError(target, "is named twice in one job")

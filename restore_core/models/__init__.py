@@ -5,7 +5,7 @@ functions that need them.
 """
 
 from .device import DeviceInfo, available_devices, describe_device, select_device
-from .download import Progress, download, download_url, require
+from .downloads import Progress, download, download_url, require
 from .loader import load_face_model, load_state_dict, load_upscaler
 from .registry import MODELS, ModelKind, ModelSpec, spec
 from .store import (

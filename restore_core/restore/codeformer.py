@@ -67,7 +67,8 @@ def codebook_lookup(quantize: torch.nn.Module, indices: torch.Tensor, shape: lis
     exactly), in the codebook's own dtype: that product fails on a bf16 codebook.
     """
     b, h, w, c = shape
-    return quantize.embedding(indices.reshape(-1)).view(b, h, w, c).permute(0, 3, 1, 2).contiguous()
+    embedding: torch.nn.Embedding = quantize.embedding  # type: ignore[assignment]  # spandrel's VectorQuantizer
+    return embedding(indices.reshape(-1)).view(b, h, w, c).permute(0, 3, 1, 2).contiguous()
 
 
 def use_codebook_lookup(model: CodeFormer) -> None:

@@ -1,6 +1,6 @@
 """Render the app icon from icons/facemend.svg into every size and format the desktops want.
 
-    python resources/make_icons.py            # rewrite the PNGs, .ico and .icns beside the SVG
+    python -m devtools.make_icons            # rewrite the PNGs, .ico and .icns beside the SVG
 
 Outputs (committed, so builds on any OS need nothing but the files):
 - icons/facemend-<N>.png for the freedesktop hicolor sizes (Linux menus, the AppImage, the
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ICONS = Path(__file__).resolve().parent / "icons"
+ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 SVG = ICONS / "facemend.svg"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)

@@ -1,8 +1,8 @@
-"""Start-up probe for the benchmark: ``python -m app.startup_probe``.
+"""Start-up probe for the benchmark: ``python -m devtools.startup_probe``.
 
 Does what ``app.main`` does for a plain start (QApplication, MainWindow, show), with settings in
 a temporary file, prints ``shown`` once the shown window has had its first event-loop turn, and
-quits. ``restore_core.bench`` times it from outside, so the core never imports Qt itself.
+quits. ``devtools.bench`` times it from outside, so the core never imports Qt itself.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import torch
 
+from .workspace import read_bgr
+
 #: A face model as the scripts call it: aligned BGR uint8 512 x 512 -> restored BGR uint8.
 FaceModel = Callable[[np.ndarray], np.ndarray]
 
@@ -56,7 +58,7 @@ def load_separate_copy(path: Path) -> torch.nn.Module:
     """The network in ``path`` as a fresh fp32 module (the project's loader caches and shares its copy)."""
     import spandrel
 
-    from ..models.loader import load_state_dict
+    from restore_core.models.loader import load_state_dict
 
     return spandrel.ModelLoader().load_from_state_dict(load_state_dict(path)).model.eval()
 
@@ -144,7 +146,7 @@ class ReferencePipeline:
 
     def restore_file(self, source: Path, target: Path, model: FaceModel, upscale: int) -> int:
         """The whole process, file to file, as the scripts: imread, restore, imwrite."""
-        image = cv2.imread(str(source), cv2.IMREAD_COLOR)
+        image = read_bgr(source)
         output, faces = self.restore(image, model, upscale)
         cv2.imwrite(str(target), output)
         return faces

@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..align import FaceWarp, estimate_warp
-from ..compose import paste_face
-from ..faces import landmarks_from_box
-from ..io.image import LoadedImage
-from ..params import GrainSettings
+from restore_core.align import FaceWarp, estimate_warp
+from restore_core.compose import paste_face
+from restore_core.faces import landmarks_from_box
+from restore_core.io.image import LoadedImage
+from restore_core.params import GrainSettings
 
 WIDTH, HEIGHT = 6000, 4000
 SILVER = GrainSettings(enabled=True, model="silver", size=2.0)

@@ -6,15 +6,16 @@ models take about half a minute to write).
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from types import ModuleType
 
 import cv2
+import numpy as np
+
+from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TESTDATA = Path(os.environ.get("FACEMEND_SHARED", REPO.parent / "shared")) / "testdata"
@@ -30,16 +31,12 @@ class BenchSetupError(RuntimeError):
     """The bench cannot find what it needs (test data, a source checkout)."""
 
 
-def _model_factory() -> ModuleType:
-    """tests/model_factory.py, the one place that builds random weights of the real architectures."""
-    path = REPO / "tests" / "model_factory.py"
-    if not path.is_file():
-        raise BenchSetupError(f"{path}: not found; the bench runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("facemend_model_factory", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def read_bgr(path: Path) -> np.ndarray:
+    """A photo as OpenCV reads it (BGR), as the reference scripts read theirs."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise BenchSetupError(f"{path}: OpenCV cannot read this photo")
+    return image
 
 
 @dataclass(frozen=True)
@@ -68,8 +65,7 @@ class Workspace:
         """The stand-in weights file of ``gfpgan`` or ``codeformer`` (random, real architecture)."""
         path = self.models / FACE_MODEL_FILES[name]
         if not path.exists():
-            factory = _model_factory()
-            writer = {"gfpgan": factory.write_random_gfpgan, "codeformer": factory.write_random_codeformer}[name]
+            writer = {"gfpgan": write_random_gfpgan, "codeformer": write_random_codeformer}[name]
             partial = path.with_suffix(".partial")
             writer(partial)
             os.replace(partial, path)
@@ -85,7 +81,7 @@ class Workspace:
         """``name`` resized (Lanczos) to about ``megapixels``, aspect kept, as a JPEG of quality 95."""
         path = self.root / "photos" / f"{Path(name).stem}_{megapixels:g}mp.jpg"
         if not path.exists():
-            image = cv2.imread(str(self.photo(name)), cv2.IMREAD_COLOR)
+            image = read_bgr(self.photo(name))
             height, width = image.shape[:2]
             factor = math.sqrt(megapixels * 1e6 / (width * height))
             size = (round(width * factor), round(height * factor))

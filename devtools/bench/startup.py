@@ -1,7 +1,7 @@
 """App start to main window shown, measured from outside: process start to the first event-loop
 turn after ``MainWindow.show()``.
 
-The child is ``python -m app.startup_probe`` (offscreen), which prints a line once the shown
+The child is ``python -m devtools.startup_probe`` (offscreen), which prints a line once the shown
 window has had its first event-loop turn. The parent's clock runs from just before it starts
 the process (interpreter start-up and every import included) to that line; the core itself
 never imports Qt.
@@ -9,6 +9,7 @@ never imports Qt.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ def time_to_window(timeout: float = 120.0) -> float:
     with tempfile.TemporaryFile("w+") as errors:
         start = time.perf_counter()
         with subprocess.Popen(
-            [sys.executable, "-m", "app.startup_probe"],
+            [sys.executable, "-m", "devtools.startup_probe"],
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
@@ -45,4 +46,4 @@ def time_to_window(timeout: float = 120.0) -> float:
 
 
 def app_available() -> bool:
-    return (REPO / "app" / "startup_probe.py").is_file()
+    return importlib.util.find_spec("PySide6") is not None

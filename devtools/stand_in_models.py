@@ -5,8 +5,8 @@ from a fixed seed, and saves its state dict laid out like the published file (sa
 shapes, same wrapping), so the file is about the real one's size and loads through the same code.
 The weights are random, so outputs are noise-like faces, but they depend on the input.
 
-Session-scoped fixtures (``random_gfpgan``, ``random_codeformer``) write each file once per run;
-tests/conftest.py imports them, so every test can ask for them.
+The tests (session fixtures in tests/conftest.py), the benchmark and the frozen-bundle smoke
+test (packaging/build_linux.sh) all write their stand-in models here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import torch
 from torch import nn
 
@@ -176,20 +175,3 @@ def _save(obj: object, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, path)
     return path
-
-
-@pytest.fixture(scope="session")
-def random_weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("random-weights")
-
-
-@pytest.fixture(scope="session")
-def random_gfpgan(random_weights_dir: Path) -> Path:
-    """A random GFPGANv1.4.pth (about 350 MB), written once per test session."""
-    return write_random_gfpgan(random_weights_dir / "GFPGANv1.4.pth")
-
-
-@pytest.fixture(scope="session")
-def random_codeformer(random_weights_dir: Path) -> Path:
-    """A random codeformer.pth (about 375 MB), written once per test session."""
-    return write_random_codeformer(random_weights_dir / "codeformer.pth")

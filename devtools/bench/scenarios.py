@@ -13,16 +13,18 @@ import cv2
 import numpy as np
 import torch
 
-from ..engine import RenderEngine
-from ..io import LoadedImage, load_image
-from ..params import DetectionSettings, FaceSettings, GrainSettings, OutputSettings, Settings
-from ..pipeline import Pipeline, drive
+from restore_core.engine import RenderEngine
+from restore_core.io import LoadedImage, load_image
+from restore_core.params import DetectionSettings, FaceSettings, GrainSettings, OutputSettings, Settings
+from restore_core.pipeline import Pipeline, drive
+
 from . import memory, paste, reference, startup
 from .floor import count_flops, floor_seconds
 from .machine import matmul_rate
+from .reference import FaceModel
 from .report import Row
 from .timing import alternate
-from .workspace import CROWD, TWO_FACES, Workspace
+from .workspace import CROWD, TWO_FACES, Workspace, read_bgr
 
 MOBILE = DetectionSettings(detector="retinaface_mobile0.25")
 #: Both inference scripts' default output scale, and CodeFormer's default fidelity (w = 0.5).
@@ -55,7 +57,7 @@ class Bench:
     def reference(self) -> reference.ReferencePipeline:
         return reference.ReferencePipeline(self.workspace.reference_models, self.device)
 
-    def reference_model(self, name: str) -> reference.FaceModel:
+    def reference_model(self, name: str) -> FaceModel:
         """The reference's own fp32 copy of the stand-in model, called as its script calls it."""
         if name not in self._reference_nets:
             net = reference.load_separate_copy(self.workspace.face_model(name)).to(self.device)
@@ -143,7 +145,7 @@ def crowd(bench: Bench) -> list[Row]:
     """Detection, alignment and paste-back of every face in the crowd photo at x2, per face."""
     path = bench.workspace.photo(CROWD)
     image = load_image(path)
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    bgr = read_bgr(path)
     engine = RenderEngine(device=bench.device.type)
     # Creativity 0: no pre-conditioning, each aligned face goes back as it came, as in the reference.
     settings = Settings(
@@ -269,8 +271,8 @@ def slider_update(bench: Bench) -> list[Row]:
 
         return run
 
-    fit = {"scale": scale}
-    hundred = {"region": viewport, "scale": 1.0}
+    fit: dict[str, Any] = {"scale": scale}
+    hundred: dict[str, Any] = {"region": viewport, "scale": 1.0}
     cases = {
         f"strength, whole photo fit to screen ({scale:.2f}x)": (strength(**fit), True),
         "strength, 1600 x 1000 viewport at 100%": (strength(**hundred), True),
@@ -306,7 +308,7 @@ def slider_update(bench: Bench) -> list[Row]:
 def detection(bench: Bench) -> list[Row]:
     path = bench.workspace.enlarged(TWO_FACES, 24)
     image = load_image(path)
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    bgr = read_bgr(path)
     engine = RenderEngine(device=bench.device.type)
     faces: dict[str, int] = {}
 
@@ -502,4 +504,4 @@ ABOUT = f"""\
 9. **paste**: `compose.paste_face` alone on a 6000 x 4000 canvas (moved from `benchmarks/compose_paste.py`).
 
 The face models are random-initialised GFPGAN v1.4 and CodeFormer of the published
-architectures (`tests/model_factory.py`): the same compute as the published weights."""
+architectures (`devtools/stand_in_models.py`): the same compute as the published weights."""

@@ -1,4 +1,4 @@
-"""``python -m restore_core.bench``: run the scenarios, print the table, write docs/benchmarks.md."""
+"""``python -m devtools.bench``: run the scenarios, print the table, write docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "facemend-bench"
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from .scenarios import SCENARIOS
 
-    parser = argparse.ArgumentParser(prog="python -m restore_core.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one timed round each, small memory probe: a smoke run")
     parser.add_argument(
         "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: all)"
@@ -41,7 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    from ..models import select_device
+    from restore_core.models import select_device
+
     from .machine import describe_machine, load_average
     from .report import text_table, write_markdown
     from .scenarios import ABOUT, SCENARIOS, Bench, Config
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario_rows = SCENARIOS[name](bench)
         print(text_table(scenario_rows) if scenario_rows else "(not available here)", flush=True)
         rows.extend(scenario_rows)
-    command = " ".join(["python -m restore_core.bench", *argv])
+    command = " ".join(["python -m devtools.bench", *argv])
     minutes = (time.perf_counter() - started) / 60
     write_markdown(args.output, rows, machine, command, load_at_end=load_average(), minutes=minutes, about=ABOUT)
     print(f"\n{text_table(rows)}\n\nwritten to {args.output} in {minutes:.1f} minutes")

@@ -1,6 +1,6 @@
 """Peak memory of one whole restoration, file to file, in a fresh child process.
 
-``python -m restore_core.bench.memory ours|reference SOURCE TARGET --scale S --model M ...``
+``python -m devtools.bench.memory ours|reference SOURCE TARGET --scale S --model M ...``
 runs one pipeline once and prints a JSON line: the process's peak resident memory (from
 ``resource.getrusage``: everything, torch's buffers and the model weights included) and the
 seconds the restoration took. The parent runs it in a subprocess so that nothing the bench
@@ -45,7 +45,7 @@ def probe(
     reference_root: Path,
     device: str,
 ) -> ProbeResult:
-    """Run ``python -m restore_core.bench.memory`` for ``side`` and read its result."""
+    """Run ``python -m devtools.bench.memory`` for ``side`` and read its result."""
     command = [sys.executable, "-m", __name__, side, str(source), str(target), "--scale", str(scale), "--model", model]
     command += ["--device", device]
     if model_file is not None:
@@ -59,8 +59,8 @@ def probe(
 
 
 def _run_ours(source: Path, target: Path, scale: int, model: str, device: str) -> int:
-    from ..params import DetectionSettings, FaceSettings, OutputSettings, Settings
-    from ..pipeline import Pipeline, drive
+    from restore_core.params import DetectionSettings, FaceSettings, OutputSettings, Settings
+    from restore_core.pipeline import Pipeline, drive
 
     settings = Settings(
         detection=DetectionSettings(detector="retinaface_mobile0.25"),
@@ -75,10 +75,12 @@ def _run_ours(source: Path, target: Path, scale: int, model: str, device: str) -
 def _run_reference(
     source: Path, target: Path, scale: int, model: str, model_file: Path | None, root: Path, device: str
 ) -> int:
-    from ..models import select_device
+    from restore_core.models import select_device
+
     from . import reference
 
     torch_device = select_device(device)
+    face_model: reference.FaceModel
     if model == "passthrough":
         face_model = reference.passthrough_model
     else:
@@ -89,7 +91,7 @@ def _run_reference(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m restore_core.bench.memory")
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench.memory")
     parser.add_argument("side", choices=("ours", "reference"))
     parser.add_argument("source", type=Path)
     parser.add_argument("target", type=Path)
