@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from restore_core.params import Settings
 
 from .canvas import local_files
-from .files import expand_paths, output_suffix, photo_filter
+from .files import expand_paths, photo_filter
 from .settings_store import SettingsStore
 from .widgets import fill_combo
 from .worker import BatchItem, RenderService
@@ -205,17 +205,22 @@ class BatchDialog(QDialog):
         event.acceptProposedAction()
 
     # ---------------------------------------------------------------- running
-    def target_for(self, source: Path) -> Path:
+    def item_for(self, source: Path) -> BatchItem:
+        """Where ``source`` goes: the chosen format's extension, or the core's rule (as the CLI's)."""
         folder = Path(self.out_dir.text()) if self.out_dir.text().strip() else source.parent
-        suffix = self.format.currentData() or output_suffix(source)
-        return folder / f"{source.stem}{self.suffix.text()}{suffix}"
+        ending, suffix = self.suffix.text(), self.format.currentData()
+        return (
+            BatchItem(source, folder / f"{source.stem}{ending}{suffix}")
+            if suffix
+            else BatchItem(source, folder, ending)
+        )
 
     def start(self) -> None:
         if self.running or not self._files:
             return
         if self.out_dir.text().strip():
             self._store.set_folder("batch", Path(self.out_dir.text()))
-        self._items = tuple(BatchItem(p, self.target_for(p)) for p in self._files)
+        self._items = tuple(self.item_for(p) for p in self._files)
         self._failures = 0
         self._finished = 0
         for row in range(len(self._files)):
@@ -245,7 +250,7 @@ class BatchDialog(QDialog):
             self.file_progress.setValue(event.done)
         self._set_status(index, event.message or "Working…", None)
 
-    def _file_done(self, ticket: int, index: int, error: str) -> None:
+    def _file_done(self, ticket: int, index: int, saved: str, error: str) -> None:
         if ticket != self._ticket:
             return
         self._finished += 1
@@ -253,7 +258,7 @@ class BatchDialog(QDialog):
             self._failures += 1
             self._set_status(index, f"Failed: {error}", FAILED)
         else:
-            self._set_status(index, f"Saved {self._items[index].target}", DONE)
+            self._set_status(index, f"Saved {saved}", DONE)
         self.file_progress.setRange(0, 1)
         self.file_progress.setValue(1)
         self.overall_progress.setValue(self._finished)

@@ -1,4 +1,4 @@
-"""Which files are photos, and what a restored copy of one is called (no Qt here).
+"""Which files are photos (no Qt here).
 
 The list of readable extensions is the core's (``restore_core.io``), imported when
 first needed so that starting the window does not pay for the image codecs.
@@ -38,12 +38,3 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             out.append(path)
     return out
-
-
-def output_suffix(source: Path) -> str:
-    """The restored copy's extension: the photo's own when Facemend writes that format, else TIFF
-    (camera RAW, PSD, BMP...), which holds 8 and 16 bits, alpha and metadata."""
-    from restore_core.io import OUTPUT_EXTENSIONS
-
-    suffix = source.suffix.lower()
-    return suffix if suffix in OUTPUT_EXTENSIONS else ".tif"

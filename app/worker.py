@@ -67,8 +67,12 @@ class ExportRequest:
 
 @dataclass(frozen=True)
 class BatchItem:
+    """One photo of a batch: written to ``output`` when that is a file name; when it is a
+    folder, the core names the file (the photo's name, ``name_ending``, its extension rule)."""
+
     source: Path
-    target: Path
+    output: Path
+    name_ending: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,9 @@ class WorkerSignals(QObject):
     cancelled = Signal(int)
     batch_file_started = Signal(int, int)  # ticket, item index
     batch_progress = Signal(int, int, object)  # ticket, item index, ProgressEvent
-    batch_file_done = Signal(int, int, str)  # ticket, item index, "" or the reason it failed
+    batch_file_done = Signal(
+        int, int, str, str
+    )  # ticket, item index, the file written or "", the reason it failed or ""
     batch_finished = Signal(int, bool)  # ticket, cancelled
     idle = Signal()
 
@@ -330,17 +336,18 @@ class RenderWorker(QObject):
                 break
             self._signals.batch_file_started.emit(job.ticket, index)
             try:
-                steps = pipeline.run(item.source, item.target, overwrite=job.overwrite)
-                drive(steps, functools.partial(self._signals.batch_progress.emit, job.ticket, index), self._cancel)
-                self._signals.batch_file_done.emit(job.ticket, index, "")
+                steps = pipeline.run(item.source, item.output, overwrite=job.overwrite, name_ending=item.name_ending)
+                report = functools.partial(self._signals.batch_progress.emit, job.ticket, index)
+                result = drive(steps, report, self._cancel)
+                self._signals.batch_file_done.emit(job.ticket, index, str(result.output), "")
             except CancelledError:
                 cancelled = True
                 break
             except FacemendError as exc:
-                self._signals.batch_file_done.emit(job.ticket, index, str(exc))
+                self._signals.batch_file_done.emit(job.ticket, index, "", str(exc))
             except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
                 traceback.print_exc()
-                self._signals.batch_file_done.emit(job.ticket, index, f"{item.source}: unexpected error: {exc!r}")
+                self._signals.batch_file_done.emit(job.ticket, index, "", f"{item.source}: unexpected error: {exc!r}")
         self._mailbox.batch_cancel.clear()
         self._signals.batch_finished.emit(job.ticket, cancelled)
 

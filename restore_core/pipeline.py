@@ -161,11 +161,13 @@ class Pipeline:
         comparison: Path | None = None,
         comparison_style: Comparison = Comparison(),
         report: Path | None = None,
+        name_ending: str = "",
     ) -> Steps[Result]:
         """Restore ``source`` into ``output`` (not written when None). Nothing is written on error.
 
-        ``output`` may be a folder: the file then takes the input's name, with the input's
-        extension when Facemend can write it and it holds the image (else TIFF/PNG/EXR).
+        ``output`` may be a folder: the file then takes the input's name plus ``name_ending``,
+        with the extension ``io.default_output_suffix`` chooses for the decoded image (the
+        one rule for every front end).
         ``comparison``: also write a before/after image there; ``report``: the JSON report.
         The files land together or not at all: a report that cannot be written leaves no image.
         """
@@ -180,7 +182,7 @@ class Pipeline:
         faces = yield from self.faces_steps(source, external_faces)
         check_face_indices(self.settings, len(faces), source)
         if folder is not None:
-            target = folder / f"{source.stem}{default_output_suffix(self.engine.image)}"
+            target = folder / f"{source.stem}{name_ending}{default_output_suffix(self.engine.image)}"
             check_output_path(source, target, overwrite=overwrite)
         settings = self.settings
         skipped: tuple[Exception, ...] = ()

@@ -67,3 +67,24 @@ def test_cancel_stops_the_queue(qtbot, window: MainWindow, photos_dir: Path, tmp
     assert not (tmp_path / "collage_two_faces_restored.jpg").exists()
     assert "not done (cancelled)" in dialog.summary.text()
     assert not dialog.running and dialog.start_button.isEnabled()
+
+
+def test_a_batch_names_its_outputs_by_the_core_rule_as_the_cli_does(
+    qtbot, window: MainWindow, photos_dir: Path, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from restore_core.io import default_output_suffix, load_image
+
+    bmp = tmp_path / "scan.bmp"  # an 8-bit BMP: Facemend does not write BMP
+    Image.open(photos_dir / "collage_two_faces.jpg").convert("RGB").save(bmp)
+    out = tmp_path / "out"
+    out.mkdir()
+    dialog = BatchDialog(window.service, window.settings, window.store, window)
+    dialog.add_paths([bmp])
+    dialog.out_dir.setText(str(out))
+    with qtbot.waitSignal(window.service.signals.batch_finished, timeout=WAIT_MS):
+        dialog.start()
+    expected = out / f"scan_restored{default_output_suffix(load_image(bmp))}"
+    assert expected.suffix == ".png" and [p.name for p in out.iterdir()] == [expected.name]
+    assert dialog.table.item(0, 1).text() == f"Saved {expected}"
