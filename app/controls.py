@@ -26,23 +26,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restore_core.params import Settings
+from restore_core.models import MODELS
+from restore_core.params import Settings, field_info, field_range
 
 from .widgets import ValueSlider, fill_combo, select_data
 
+
+def _labelled(section: str, name: str, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """The choices params.py declares for ``section.name``, with their labels here (every
+    choice must have one: a new choice without a label fails at start-up and in the tests)."""
+    choices = field_info(section, name).choices or ()
+    return [(choice, labels[choice]) for choice in choices]
+
+
+#: the registry's face models, between "auto" and no model
 MODEL_CHOICES = [
     ("auto", "Auto (per face)"),
-    ("gfpgan", "GFPGAN v1.4"),
-    ("codeformer", "CodeFormer"),
+    *((spec.name, spec.title) for spec in MODELS.values() if spec.kind == "face"),
     ("passthrough", "None (colour and grain only)"),
 ]
-DETECTOR_CHOICES = [
-    ("auto", "Best installed"),
-    ("retinaface_resnet50", "RetinaFace ResNet-50"),
-    ("retinaface_mobile0.25", "RetinaFace MobileNet (fast)"),
-]
-GRAIN_CHOICES = [("silver", "Silver halide (film)"), ("gaussian", "Colour noise"), ("grey", "Grey noise")]
-GRAIN_SCOPES = [("faces", "Restored faces"), ("image", "Whole image")]
+DETECTOR_CHOICES = _labelled(
+    "detection",
+    "detector",
+    {
+        "auto": "Best installed",
+        "retinaface_resnet50": "RetinaFace ResNet-50",
+        "retinaface_mobile0.25": "RetinaFace MobileNet (fast)",
+    },
+)
+GRAIN_CHOICES = _labelled(
+    "grain", "model", {"silver": "Silver halide (film)", "gaussian": "Colour noise", "grey": "Grey noise"}
+)
+GRAIN_SCOPES = _labelled("grain", "scope", {"faces": "Restored faces", "image": "Whole image"})
+
 
 #: What creativity does with each model (the parameter means different things per model).
 CREATIVITY_HELP = {
@@ -77,8 +93,10 @@ class ControlsPanel(QWidget):
 
     # ---------------------------------------------------------------- building
     def _slider(
-        self, lo: float, hi: float, step: float, key: str, text: str, setter: Any, decimals: int = 2
+        self, section: str, name: str, step: float, key: str, text: str, setter: Any, decimals: int = 2
     ) -> ValueSlider:
+        """A slider over the range params.py declares for ``section.name``."""
+        lo, hi = field_range(section, name)
         slider = ValueSlider(lo, hi, step, decimals)
         slider.edited.connect(lambda v: self._edit(key, text, setter(v)))
         slider.released.connect(self.edit_finished)
@@ -93,11 +111,16 @@ class ControlsPanel(QWidget):
             lambda: self._edit("detector", "Change detector", self._detection(detector=self.detector.currentData()))
         )
         self.sensitivity = self._slider(
-            0, 1, 0.01, "sensitivity", "Change sensitivity", lambda v: self._detection(sensitivity=v)
+            "detection",
+            "sensitivity",
+            0.01,
+            "sensitivity",
+            "Change sensitivity",
+            lambda v: self._detection(sensitivity=v),
         )
         self.sensitivity.setToolTip("Higher finds more, smaller and less certain faces")
         self.min_face = QSpinBox()
-        self.min_face.setRange(0, 10_000)
+        self.min_face.setRange(*map(int, field_range("detection", "min_face")))
         self.min_face.setSuffix(" px")
         self.min_face.setSpecialValueText("no limit")
         self.min_face.setKeyboardTracking(False)
@@ -122,10 +145,12 @@ class ControlsPanel(QWidget):
         self.model.currentIndexChanged.connect(
             lambda: self._edit("model", "Change model", self._face(model=self.model.currentData()))
         )
-        self.strength = self._slider(0, 1, 0.01, "strength", "Change strength", lambda v: self._face(strength=v))
+        self.strength = self._slider(
+            "face", "strength", 0.01, "strength", "Change strength", lambda v: self._face(strength=v)
+        )
         self.strength.setToolTip("Blend of the restored face over the original (0: untouched)")
         self.creativity = self._slider(
-            0, 1, 0.01, "creativity", "Change creativity", lambda v: self._face(creativity=v)
+            "face", "creativity", 0.01, "creativity", "Change creativity", lambda v: self._face(creativity=v)
         )
         self.creativity_help = QLabel()
         self.creativity_help.setWordWrap(True)
@@ -150,14 +175,16 @@ class ControlsPanel(QWidget):
             lambda: self._edit("grain_model", "Change grain kind", self._grain(model=self.grain_model.currentData()))
         )
         self.grain_density = self._slider(
-            0, 1, 0.01, "grain_density", "Grain density", lambda v: self._grain(density=v)
+            "grain", "density", 0.01, "grain_density", "Grain density", lambda v: self._grain(density=v)
         )
-        self.grain_size = self._slider(1, 5, 0.1, "grain_size", "Grain size", lambda v: self._grain(size=v), 1)
+        self.grain_size = self._slider(
+            "grain", "size", 0.1, "grain_size", "Grain size", lambda v: self._grain(size=v), 1
+        )
         self.grain_strength = self._slider(
-            0, 1, 0.01, "grain_strength", "Grain strength", lambda v: self._grain(strength=v)
+            "grain", "strength", 0.01, "grain_strength", "Grain strength", lambda v: self._grain(strength=v)
         )
         self.grain_seed = QSpinBox()
-        self.grain_seed.setRange(0, 2**31 - 1)
+        self.grain_seed.setRange(*map(int, field_range("grain", "seed")))
         self.grain_seed.setKeyboardTracking(False)
         self.grain_seed.valueChanged.connect(lambda v: self._edit("grain_seed", "Grain seed", self._grain(seed=v)))
         new_seed = QPushButton("New")
@@ -185,14 +212,14 @@ class ControlsPanel(QWidget):
         box = QGroupBox("Output")
         form = QFormLayout(box)
         self.scale = QDoubleSpinBox()
-        self.scale.setRange(1.0, 8.0)
+        self.scale.setRange(*field_range("output", "scale"))
         self.scale.setSingleStep(0.5)
         self.scale.setDecimals(1)
         self.scale.setSuffix(" x")
         self.scale.setKeyboardTracking(False)
         self.scale.valueChanged.connect(lambda v: self._edit("scale", "Output scale", self._output(scale=v)))
         self.quality = QSpinBox()
-        self.quality.setRange(1, 100)
+        self.quality.setRange(*map(int, field_range("output", "jpeg_quality")))
         self.quality.setToolTip("JPEG, WebP and HEIC quality")
         self.quality.setKeyboardTracking(False)
         self.quality.valueChanged.connect(

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from restore_core.faces import DetectedFace
-from restore_core.params import FaceOverride, Settings
+from restore_core.params import FaceOverride, Settings, field_range
 
 from .canvas import local_files
 from .controls import MODEL_CHOICES
@@ -171,14 +171,14 @@ class FacePanel(QWidget):
             lambda: self._emit("model", "Face model", model=self.model.currentData() or None)
         )
         self.own_strength = QCheckBox("Own strength")
-        self.strength = ValueSlider(0, 1, 0.01)
+        self.strength = ValueSlider(*field_range("face", "strength"), 0.01)
         self.own_strength.toggled.connect(
             lambda on: self._emit("own_strength", "Face strength", strength=self.strength.value() if on else None)
         )
         self.strength.edited.connect(lambda v: self._emit("face_strength", "Face strength", strength=v))
         self.strength.released.connect(self.override_finished)
         self.own_creativity = QCheckBox("Own creativity")
-        self.creativity = ValueSlider(0, 1, 0.01)
+        self.creativity = ValueSlider(*field_range("face", "creativity"), 0.01)
         self.own_creativity.toggled.connect(
             lambda on: self._emit(
                 "own_creativity", "Face creativity", creativity=self.creativity.value() if on else None

@@ -33,8 +33,8 @@ from restore_core.models import (
     ModelSpec,
     ModelStatus,
     download,
-    find,
     import_file,
+    installed,
     models_dir,
     statuses,
 )
@@ -65,9 +65,9 @@ def human_size(spec: ModelSpec) -> str:
 def recommended_downloads() -> list[ModelSpec]:
     """What a first start needs: a face model and a face detector, when neither is present."""
     wanted = []
-    if find("gfpgan") is None and find("codeformer") is None:
+    if not installed("face"):
         wanted.append(MODELS["gfpgan"])
-    if find("retinaface_resnet50") is None and find("retinaface_mobile0.25") is None:
+    if not installed("detector"):
         wanted.append(MODELS["retinaface_resnet50"])
     return wanted
 

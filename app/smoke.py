@@ -23,9 +23,9 @@ from .settings_store import SettingsStore
 
 def best_face_model() -> str:
     """``auto`` (which picks among the installed models per face) when one is installed."""
-    from restore_core.models import find
+    from restore_core.models import installed
 
-    return "auto" if find("gfpgan") is not None or find("codeformer") is not None else "passthrough"
+    return "auto" if installed("face") else "passthrough"
 
 
 class _Outcome:

@@ -14,7 +14,6 @@ an engine.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from .errors import CancelledError, SettingsError
 from .faces import DetectedFace
 from .io import LoadedImage, load_image
 from .limits import available_memory, output_memory_estimate
+from .lru import LRUCache
 from .params import DetectionSettings, FaceSettings, LimitSettings, Settings
 from .reference import (
     IDENTITY_MODEL,
@@ -127,26 +127,6 @@ class _FaceOutput:
     reference: ReferenceFace | None = None
 
 
-class _LRU(OrderedDict):
-    """A small least-recently-used cache bounded by entry count."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def get_fresh(self, key: Any) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        return None
-
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
-
-
 def _creativity_key(value: float) -> float:
     return round(value, 3)
 
@@ -178,10 +158,10 @@ class RenderEngine:
         self._restorers: dict[str, Any] = {}
         self._device: Any = None
         # model outputs: (generation, face, model, creativity, user pre-conditioning) -> uint8 face
-        self._outputs = _LRU(max_cached_faces * 4)
+        self._outputs: LRUCache[_OutputKey, np.ndarray] = LRUCache(max_cached_faces * 4)
         # CodeFormer encoder features: (generation, face, model, pre-conditioning) -> features (~48 MB each)
-        self._features = _LRU(24)
-        self._matched = _LRU(max_cached_faces)
+        self._features: LRUCache[tuple[Any, ...], Any] = LRUCache(24)
+        self._matched: LRUCache[tuple[Any, ...], np.ndarray] = LRUCache(max_cached_faces)
         self._last_view: tuple[tuple[Any, ...], np.ndarray] | None = None
         self._references = ReferenceCache()
         self._identity: Any = None
@@ -298,9 +278,9 @@ class RenderEngine:
         return self._restorers[name]
 
     def installed_face_models(self) -> set[str]:
-        from .models import find
+        from .models import installed
 
-        return {name for name in ("gfpgan", "codeformer") if find(name) is not None}
+        return set(installed("face"))
 
     # ----- per-face work ---------------------------------------------------------------
     def aligned(self, index: int) -> AlignedFace:
@@ -323,7 +303,11 @@ class RenderEngine:
 
     def _nearest_output(self, key: _OutputKey) -> _OutputKey | None:
         """The cached output of the same face and model at the creativity closest to ``key``'s."""
-        candidates = [(abs(k.creativity - key.creativity), k) for k in self._outputs if key.same_but_creativity(k)]
+        candidates = [
+            (abs(k.creativity - key.creativity), k)
+            for k in self._outputs.keys_oldest_first()
+            if key.same_but_creativity(k)
+        ]
         return min(candidates)[1] if candidates else None
 
     def _restore_steps(self, jobs: list[tuple[int, str, FaceSettings]]) -> Steps[None]:
@@ -368,7 +352,7 @@ class RenderEngine:
             return restorer.restore(inputs, face.creativity)
         # CodeFormer: encoder features cached per face; a creativity change runs the decoder only.
         feature_keys = [(*self._output_key(i, model, f)[:3], pre.key()) for i, f in chunk]
-        missing = [n for n, k in enumerate(feature_keys) if self._features.get_fresh(k) is None]
+        missing = [n for n, k in enumerate(feature_keys) if self._features.get(k) is None]
         if missing:
             self.model_calls += 1
             for n, features in zip(missing, restorer.encode(inputs[missing]), strict=True):
@@ -468,11 +452,11 @@ class RenderEngine:
         self, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
     ) -> _FaceOutput:
         """Colour match (cached): to the reference's face when paired, else to the original's."""
-        raw = np.divide(self._outputs.get_fresh(key), np.float32(255.0), dtype=np.float32)
+        raw = np.divide(self._outputs[key], np.float32(255.0), dtype=np.float32)
         if not face.color_match:
             return _FaceOutput(raw, key.model, preview, key.creativity, reference)
         matched_key = (key, reference)
-        matched = self._matched.get_fresh(matched_key)
+        matched = self._matched.get(matched_key)
         if matched is None:
             matched = match_face_color(raw, self.aligned(key.face).rgb, reference)
             self._matched.put(matched_key, matched)

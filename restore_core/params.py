@@ -38,6 +38,10 @@ def _num(default: float, lo: float, hi: float, doc: str) -> Any:
     return field(default=default, metadata={"range": (lo, hi), "doc": doc})
 
 
+def _bool(default: bool, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
 def _opt(doc: str, lo: float | None = None, hi: float | None = None) -> Any:
     meta: dict[str, Any] = {"doc": doc}
     if lo is not None:
@@ -161,7 +165,7 @@ class DetectionSettings(_Validated):
     sensitivity: float = _num(0.5, 0.0, 1.0, "higher finds more, smaller, less certain faces")
     min_face: int = _num(0, 0, 100_000, "ignore faces smaller than this many pixels (0: no limit)")
     max_face: int = _num(0, 0, 100_000, "ignore faces larger than this many pixels (0: no limit)")
-    only_center_face: bool = False
+    only_center_face: bool = _bool(False, "restore only the face nearest the centre")
 
     @property
     def score_threshold(self) -> float:
@@ -174,11 +178,23 @@ class DetectionSettings(_Validated):
 class FaceSettings(_Validated):
     """How one face is restored. Every field can be overridden per face."""
 
-    model: str = field(default="auto", metadata={"doc": "auto, gfpgan, codeformer, passthrough or a model file"})
+    model: str = field(
+        default="auto",
+        metadata={
+            "doc": "auto, gfpgan, codeformer, passthrough or a model file; auto picks CodeFormer for tiny or "
+            "blurred faces, GFPGAN otherwise; passthrough runs no network"
+        },
+    )
     strength: float = _num(1.0, 0.0, 1.0, "blend of the restored face over the original (0: untouched)")
-    creativity: float = _num(0.3, 0.0, 1.0, "realistic (0) to creative (1)")
-    color_match: bool = True
-    precondition: bool = False
+    creativity: float = _num(
+        0.3,
+        0.0,
+        1.0,
+        "0 keeps the face as it is, 1 lets the model invent more detail (CodeFormer: fidelity 1 - creativity; "
+        "other models: the face is softened before the model)",
+    )
+    color_match: bool = _bool(True, "match the restored face's colour to the original face's")
+    precondition: bool = _bool(False, "add the noise and blur below to the aligned face before the model")
     noise_sigma: float = _num(0.015, 0.001, 0.1, "pre-conditioning noise, in 0..1 pixel units")
     blur_sigma: float = _num(0.4, 0.01, 2.0, "pre-conditioning blur, in aligned-face pixels")
     noise_seed: int = _num(1, 1, 2000, "seed of the pre-conditioning noise")
@@ -186,8 +202,9 @@ class FaceSettings(_Validated):
     reference_face: int | None = _opt(
         "which face of the reference photo (0: leftmost); default: its best face", 0, 9999
     )
-    #: with a reference and the identity model: render a few creativities, keep the closest to the reference
-    identity_lock: bool = False
+    identity_lock: bool = _bool(
+        False, "with a reference: keep the creativity whose face is closest to it (needs the arcface model)"
+    )
 
 
 @dataclass(frozen=True)
@@ -215,7 +232,7 @@ class FaceOverride(_Validated):
 class GrainSettings(_Validated):
     """Film grain added after restoration so restored faces match the photo's texture."""
 
-    enabled: bool = False
+    enabled: bool = _bool(False, "add film grain")
     model: str = _choice("silver", get_args(GrainModel), "grain kind")
     density: float = _num(0.5, 0.0, 1.0, "how many grains")
     size: float = _num(1.0, 1.0, 5.0, "grain size in output pixels")
@@ -233,7 +250,7 @@ class OutputSettings(_Validated):
     height: int | None = _opt("output height in pixels", 1, 1_000_000)
     upscaler: str = _choice("auto", get_args(Upscaler), "background upscaler")
     jpeg_quality: int = _num(95, 1, 100, "JPEG/WebP/HEIC quality")
-    webp_lossless: bool = False
+    webp_lossless: bool = _bool(False, "lossless WebP")
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """Output (width, height) for an input of ``width`` x ``height``."""
@@ -366,3 +383,45 @@ _SECTIONS: dict[str, type[_Validated]] = {
     "output": OutputSettings,
     "limits": LimitSettings,
 }
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What a settings field declares: the one source the CLI flags, the app's controls and
+    the README's parameter table are built from."""
+
+    section: str | None  # "face", "grain"...; None for a top-level field of ``Settings``
+    name: str
+    kind: type  # bool, int, float or str
+    default: Any
+    range: tuple[float, float] | None
+    choices: tuple[str, ...] | None
+    doc: str
+
+
+def field_range(section: str | None, name: str) -> tuple[float, float]:
+    """The range a numeric field declares (a slider's or a spin box's ends)."""
+    declared = field_info(section, name).range
+    if declared is None:
+        raise KeyError(f"{section}.{name} declares no range")
+    return declared
+
+
+def field_info(section: str | None, name: str) -> FieldInfo:
+    """The declaration of ``section.name`` (``section`` None: a field of ``Settings`` itself)."""
+    cls: type = Settings if section is None else _SECTIONS[section]
+    declared = {f.name: f for f in fields(cls)}
+    if name not in declared:
+        raise KeyError(f"{section}.{name}" if section else name)
+    f = declared[name]
+    hint = _field_types(cls)[name]
+    options = [o for o in (get_args(hint) or (hint,)) if o is not type(None)]
+    return FieldInfo(
+        section=section,
+        name=name,
+        kind=options[0],
+        default=f.default,
+        range=f.metadata.get("range"),
+        choices=f.metadata.get("choices"),
+        doc=f.metadata.get("doc", ""),
+    )

@@ -4,87 +4,146 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import SettingsError
-from ..params import DETECTORS, Settings
+from ..params import FieldInfo, Settings, field_info
 
-# flag dest -> (settings section, field)
-_FLAGS: dict[str, tuple[str, str]] = {
-    "detector": ("detection", "detector"),
-    "sensitivity": ("detection", "sensitivity"),
-    "min_face": ("detection", "min_face"),
-    "max_face": ("detection", "max_face"),
-    "only_center_face": ("detection", "only_center_face"),
-    "model": ("face", "model"),
-    "strength": ("face", "strength"),
-    "creativity": ("face", "creativity"),
-    "noise_sigma": ("face", "noise_sigma"),
-    "blur_sigma": ("face", "blur_sigma"),
-    "noise_seed": ("face", "noise_seed"),
-    "color_match": ("face", "color_match"),
-    "identity_lock": ("face", "identity_lock"),
-    "grain": ("grain", "model"),
-    "grain_density": ("grain", "density"),
-    "grain_size": ("grain", "size"),
-    "grain_strength": ("grain", "strength"),
-    "grain_seed": ("grain", "seed"),
-    "grain_scope": ("grain", "scope"),
-    "scale": ("output", "scale"),
-    "width": ("output", "width"),
-    "height": ("output", "height"),
-    "upscaler": ("output", "upscaler"),
-    "quality": ("output", "jpeg_quality"),
-    "lossless": ("output", "webp_lossless"),
-    "max_megapixels": ("limits", "max_megapixels"),
-    "max_pixels_per_byte": ("limits", "max_pixels_per_byte"),
-}
+
+@dataclass(frozen=True)
+class Flag:
+    """A command-line flag that sets one settings field; its type, range, choices, default and
+    help come from the field's declaration in params.py (``params.field_info``)."""
+
+    flag: str
+    section: str | None  # None: a field of Settings itself (device)
+    field: str
+    metavar: str | None = None
+    also: str = ""  # what giving the flag also does, e.g. "turns pre-conditioning on"
+
+    @property
+    def dest(self) -> str:
+        return self.field if self.flag.startswith("--no-") else self.flag.removeprefix("--").replace("-", "_")
+
+    @property
+    def info(self) -> FieldInfo:
+        return field_info(self.section, self.field)
+
+    def help(self) -> str:
+        info = self.info
+        doc = f"don't {info.doc}" if self.flag.startswith("--no-") else info.doc
+        parts = [doc] if doc else []
+        if info.range is not None and info.kind is not bool:
+            parts.append(f"{_number(info.range[0])}..{_number(info.range[1])}")
+        if info.default is not None and info.kind is not bool:
+            parts.append(f"default {_number(info.default) if info.kind is not str else info.default}")
+        if self.also:
+            parts.append(self.also)
+        return "; ".join(parts)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+#: The settings flags by help group, in --help order (restore has them all; detect the first two).
+DETECTION_FLAGS = (
+    Flag("--detector", "detection", "detector"),
+    Flag("--sensitivity", "detection", "sensitivity", "S"),
+    Flag("--min-face", "detection", "min_face", "PX"),
+    Flag("--max-face", "detection", "max_face", "PX"),
+    Flag("--only-center-face", "detection", "only_center_face"),
+    Flag("--device", None, "device"),
+)
+LIMIT_FLAGS = (
+    Flag("--max-megapixels", "limits", "max_megapixels", "MP"),
+    Flag("--max-pixels-per-byte", "limits", "max_pixels_per_byte", "N"),
+)
+RESTORE_FLAGS = (
+    Flag("--model", "face", "model", "NAME|FILE"),
+    Flag("--strength", "face", "strength", "S"),
+    Flag("--creativity", "face", "creativity", "C"),
+    Flag("--noise-sigma", "face", "noise_sigma", "S", "turns pre-conditioning on"),
+    Flag("--blur-sigma", "face", "blur_sigma", "S", "turns pre-conditioning on"),
+    Flag("--noise-seed", "face", "noise_seed", "N"),
+    Flag("--no-color-match", "face", "color_match"),
+    Flag("--identity-lock", "face", "identity_lock"),
+)
+GRAIN_FLAGS = (
+    Flag("--grain", "grain", "model", also="turns film grain on"),
+    Flag("--grain-density", "grain", "density", "D"),
+    Flag("--grain-size", "grain", "size", "PX"),
+    Flag("--grain-strength", "grain", "strength", "S"),
+    Flag("--grain-seed", "grain", "seed", "N"),
+    Flag("--grain-scope", "grain", "scope"),
+)
+OUTPUT_FLAGS = (
+    Flag("--scale", "output", "scale", "N"),
+    Flag("--width", "output", "width", "PX"),
+    Flag("--height", "output", "height", "PX"),
+    Flag("--upscaler", "output", "upscaler"),
+    Flag("--quality", "output", "jpeg_quality", "Q"),
+    Flag("--lossless", "output", "webp_lossless"),
+)
+ALL_FLAGS = (*DETECTION_FLAGS, *LIMIT_FLAGS, *RESTORE_FLAGS, *GRAIN_FLAGS, *OUTPUT_FLAGS)
+
+
+def parameters_table() -> str:
+    """The README's table of the settings flags (devtools/write_readme.py puts it there)."""
+    rows = ["| flag | range | default | meaning |", "|---|---|---|---|"]
+    for flag in ALL_FLAGS:
+        info = flag.info
+        if info.choices:
+            allowed = " / ".join(info.choices)
+        elif info.range is not None and info.kind is not bool:
+            allowed = f"{_number(info.range[0])}..{_number(info.range[1])}"
+        else:
+            allowed = ""
+        default = (
+            ""
+            if info.default is None or info.kind is bool
+            else f"`{_number(info.default) if info.kind is not str else info.default}`"
+        )
+        meaning = f"don't {info.doc}" if flag.flag.startswith("--no-") else info.doc
+        if flag.also:
+            meaning += f"; {flag.also}"
+        rows.append(f"| `{flag.flag}` | {allowed} | {default} | {meaning} |")
+    return "\n".join(rows)
+
+
+def _add(group: argparse._ArgumentGroup, flag: Flag) -> None:
+    info = flag.info
+    if info.kind is bool:
+        # a flag turns a default off (--no-...) or on; not given (None) keeps the settings file's value
+        action = "store_false" if flag.flag.startswith("--no-") else "store_true"
+        group.add_argument(flag.flag, dest=flag.dest, action=action, default=None, help=flag.help())
+        return
+    group.add_argument(
+        flag.flag, dest=flag.dest, type=info.kind, choices=info.choices, metavar=flag.metavar, help=flag.help()
+    )
+
+
+def _add_group(parser: argparse.ArgumentParser, title: str, flags: tuple[Flag, ...]) -> argparse._ArgumentGroup:
+    group = parser.add_argument_group(title)
+    for flag in flags:
+        _add(group, flag)
+    return group
 
 
 def add_detection_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("detection")
-    group.add_argument("--detector", choices=DETECTORS, help="face detector (default: best installed)")
-    group.add_argument("--sensitivity", type=float, metavar="S", help="0..1, higher finds more faces (default 0.5)")
-    group.add_argument("--min-face", type=int, metavar="PX", help="ignore faces smaller than PX pixels")
-    group.add_argument("--max-face", type=int, metavar="PX", help="ignore faces larger than PX pixels")
-    group.add_argument(
-        "--only-center-face", action="store_true", default=None, help="restore only the most central face"
-    )
-    group.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where models run (default auto)")
+    group = _add_group(parser, "detection", DETECTION_FLAGS)
     group.add_argument(
         "--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it"
     )
-    bounds = parser.add_argument_group("limits")
-    bounds.add_argument(
-        "--max-megapixels",
-        type=float,
-        metavar="MP",
-        help="refuse larger images, read or written (default 400)",
-    )
-    bounds.add_argument(
-        "--max-pixels-per-byte",
-        type=float,
-        metavar="N",
-        help="refuse images over 50 MP packed tighter than this, as decompression bombs (default 100)",
-    )
+    _add_group(parser, "limits", LIMIT_FLAGS)
 
 
 def add_restore_flags(parser: argparse.ArgumentParser) -> None:
-    face = parser.add_argument_group("restoration")
-    face.add_argument("--model", help="auto, gfpgan, codeformer, passthrough, or a model file (default auto)")
-    face.add_argument("--strength", type=float, metavar="S", help="0..1 blend over the original (default 1)")
-    face.add_argument("--creativity", type=float, metavar="C", help="0 realistic .. 1 creative (default 0.3)")
-    face.add_argument("--noise-sigma", type=float, metavar="S", help="pre-conditioning noise 0.001..0.1 (turns it on)")
-    face.add_argument("--blur-sigma", type=float, metavar="S", help="pre-conditioning blur 0.01..2 (turns it on)")
-    face.add_argument("--noise-seed", type=int, metavar="N", help="pre-conditioning noise seed 1..2000")
-    face.add_argument(
-        "--no-color-match",
-        dest="color_match",
-        action="store_false",
-        default=None,
-        help="keep the model's colours instead of matching the original face's",
-    )
+    face = _add_group(parser, "restoration", RESTORE_FLAGS)
     face.add_argument(
         "--reference",
         action="append",
@@ -107,39 +166,20 @@ def add_restore_flags(parser: argparse.ArgumentParser) -> None:
         "--pair-threshold", type=float, metavar="S", help="identity similarity needed to pair (default 0.3)"
     )
     face.add_argument(
-        "--identity-lock",
-        action="store_true",
-        default=None,
-        help="with a reference: keep the creativity whose face is closest to it (needs arcface)",
-    )
-    face.add_argument(
         "--identity", action="store_true", help="report identity similarities for every face (needs arcface)"
     )
-    grain = parser.add_argument_group("film grain")
-    grain.add_argument("--grain", choices=("silver", "gaussian", "grey"), help="add film grain of this kind")
-    grain.add_argument("--grain-density", type=float, metavar="D", help="0..1 (default 0.5)")
-    grain.add_argument("--grain-size", type=float, metavar="PX", help="1..5 output pixels (default 1)")
-    grain.add_argument("--grain-strength", type=float, metavar="S", help="0..1 (default 0.5)")
-    grain.add_argument("--grain-seed", type=int, metavar="N", help="same seed, same grain")
-    grain.add_argument(
-        "--grain-scope", choices=("faces", "image"), help="restored faces only (default) or the whole image"
-    )
-    output = parser.add_argument_group("output")
-    output.add_argument("--scale", type=float, metavar="N", help="output size as a multiple of the input, 1..8")
-    output.add_argument("--width", type=int, metavar="PX", help="output width (aspect kept)")
-    output.add_argument("--height", type=int, metavar="PX", help="output height (aspect kept)")
-    output.add_argument("--upscaler", choices=("auto", "lanczos", "realesrgan"), help="background upscaler")
-    output.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP/HEIC quality 1..100 (default 95)")
-    output.add_argument("--lossless", action="store_true", default=None, help="lossless WebP")
+    _add_group(parser, "film grain", GRAIN_FLAGS)
+    _add_group(parser, "output", OUTPUT_FLAGS)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     settings = Settings.load(args.settings) if getattr(args, "settings", None) else Settings()
     sections: dict[str, dict[str, Any]] = {}
-    for dest, (section, name) in _FLAGS.items():
-        value = getattr(args, dest, None)
+    top: dict[str, Any] = {}
+    for flag in ALL_FLAGS:
+        value = getattr(args, flag.dest, None)
         if value is not None:
-            sections.setdefault(section, {})[name] = value
+            (top if flag.section is None else sections.setdefault(flag.section, {}))[flag.field] = value
     if "grain" in sections and "model" in sections["grain"]:
         sections["grain"]["enabled"] = True
     if any(getattr(args, k, None) is not None for k in ("noise_sigma", "blur_sigma")):
@@ -147,8 +187,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     changes: dict[str, Any] = {
         section: dataclasses.replace(getattr(settings, section), **values) for section, values in sections.items()
     }
-    if getattr(args, "device", None):
-        changes["device"] = args.device
+    changes.update(top)
     if getattr(args, "faces", None):
         changes["faces"] = parse_indices(args.faces)
     settings = dataclasses.replace(settings, **changes) if changes else settings

@@ -18,8 +18,6 @@ pixels, ``strength`` its contrast.
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ import cv2
 import numpy as np
 
 from ..align import Region
+from ..lru import LRUCache
 from ..params import GrainSettings
 from .native import native_max_of, to_dtype
 
@@ -182,24 +181,18 @@ class _NoiseCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._entries: LRUCache[tuple[object, ...], np.ndarray] = LRUCache(
+            max_size=max_bytes, size_of=lambda a: a.nbytes
+        )
 
     def get(self, key: tuple[object, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
+        cached = self._entries.get(key)
+        if cached is not None:
+            return cached
         noise = make()
         noise.setflags(write=False)
         if noise.nbytes <= self.max_bytes // 4:  # a full-size export's strips would only churn it
-            with self._lock:
-                if key not in self._entries:
-                    self._entries[key] = noise
-                    self._bytes += noise.nbytes
-                while self._bytes > self.max_bytes:
-                    self._bytes -= self._entries.popitem(last=False)[1].nbytes
+            self._entries.put(key, noise)
         return noise
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from ..errors import ModelError, SettingsError
+from ..params import Device
 
 if TYPE_CHECKING:
     import torch
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+DEVICE_CHOICES: tuple[str, ...] = get_args(Device)  # the one list: params.Device
 
 
 @dataclass(frozen=True)

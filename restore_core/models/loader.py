@@ -12,11 +12,11 @@ import functools
 import re
 import threading
 import zipfile
-from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError
+from ..lru import LRUCache
 
 if TYPE_CHECKING:
     import torch
@@ -27,8 +27,8 @@ SAFETENSORS_SUFFIX = ".safetensors"
 #: Both face models and both upscalers at once; the face models are ~350 MB each.
 CACHE_SIZE = 4
 
-_lock = threading.Lock()
-_cache: OrderedDict[tuple[str, int, int, str], ImageModelDescriptor[Any]] = OrderedDict()
+_lock = threading.Lock()  # one load at a time: two threads asking for a model load it once
+_cache: LRUCache[tuple[str, int, int, str], ImageModelDescriptor[Any]] = LRUCache(CACHE_SIZE)
 
 
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
@@ -78,14 +78,11 @@ def _load_cached(path: Path, device: torch.device, purpose: str, purpose_text: s
         descriptor = _cache.get(key)
         if descriptor is not None:
             _check_purpose(path, descriptor, purpose, purpose_text)
-            _cache.move_to_end(key)
             return descriptor
         descriptor = _load_descriptor(path)
         _check_purpose(path, descriptor, purpose, purpose_text)
         descriptor.to(device)
-        _cache[key] = descriptor
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        _cache.put(key, descriptor)
         return descriptor
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import ModelError
-from .registry import MODELS, ModelSpec, spec
+from .registry import MODELS, ModelKind, ModelSpec, spec
 
 HASH_CACHE_NAME = ".facemend-hashes.json"
 CHUNK = 1 << 20
@@ -60,6 +60,11 @@ def find(name: str) -> Path | None:
     """The file of ``name`` if it is in the models folder (verified or not), else None."""
     path = model_path(name)
     return path if path.is_file() else None
+
+
+def installed(kind: ModelKind) -> list[str]:
+    """The registry models of ``kind`` whose files are in the models folder, in registry order."""
+    return [name for name, model in MODELS.items() if model.kind == kind and find(name) is not None]
 
 
 def status(name: str, *, rehash: bool = False) -> ModelStatus:

@@ -9,7 +9,6 @@ or a folder of references decodes and detects each photo once.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +20,7 @@ import numpy as np
 from ..align import estimate_warp
 from ..errors import InputError
 from ..faces import DetectedFace
+from ..lru import LRUCache
 from ..params import DetectionSettings
 
 #: Detection settings for reference photos: facexlib's default threshold, every face size.
@@ -101,7 +101,7 @@ class ReferenceCache:
 
     def __init__(self, limit: int = 32) -> None:
         self.limit = limit  # each entry holds at most one 512 x 512 face (768 KB)
-        self._entries: OrderedDict[tuple[object, ...], ReferenceFace | InputError] = OrderedDict()
+        self._entries: LRUCache[tuple[object, ...], ReferenceFace | InputError] = LRUCache(limit)
 
     def get(
         self,
@@ -119,15 +119,13 @@ class ReferenceCache:
             # Missing or unreadable: load_reference raises the decoder's own message for it.
             return load_reference(file, detector, face_index=face_index, detection=detection)
         key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size, face_index, detector.name, detection)
-        if key not in self._entries:
+        entry = self._entries.get(key)
+        if entry is None:
             try:
-                self._entries[key] = load_reference(file, detector, face_index=face_index, detection=detection)
+                entry = load_reference(file, detector, face_index=face_index, detection=detection)
             except InputError as exc:
-                self._entries[key] = exc
-            while len(self._entries) > self.limit:
-                self._entries.popitem(last=False)
-        self._entries.move_to_end(key)
-        entry = self._entries[key]
+                entry = exc
+            self._entries.put(key, entry)
         if isinstance(entry, InputError):
             raise entry.with_traceback(None)  # the same error again, not a growing traceback
         return entry

@@ -14,7 +14,6 @@ similarity readouts, identity lock) are unavailable and say so with one message.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ import numpy as np
 
 from ..align import ALIGNED_SIZE, FaceWarp, estimate_warp
 from ..errors import ModelError
+from ..lru import LRUCache
 
 if TYPE_CHECKING:
     import torch
@@ -127,7 +127,7 @@ class IdentityModel:
         self.device = device
         self.weights = weights
         self.network_runs = 0  # forward passes, for tests and diagnostics
-        self._embeddings: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._embeddings: LRUCache[bytes, np.ndarray] = LRUCache(_EMBEDDING_CACHE)
 
     def __repr__(self) -> str:
         return f"IdentityModel(device={self.device}, weights={str(self.weights)!r})"
@@ -139,17 +139,19 @@ class IdentityModel:
         """
         batch = as_rgb8_batch(faces)
         keys = [hashlib.blake2b(face.tobytes(), digest_size=16).digest() for face in batch]
-        missing = [n for n, key in enumerate(keys) if key not in self._embeddings]
+        out = np.empty((len(batch), EMBEDDING_SIZE), dtype=np.float32)
+        missing = []
+        for n, key in enumerate(keys):
+            cached = self._embeddings.get(key)
+            if cached is None:
+                missing.append(n)
+            else:
+                out[n] = cached
         for start in range(0, len(missing), _BATCH):
             chunk = missing[start : start + _BATCH]
             for n, embedding in zip(chunk, self._run(batch[chunk]), strict=True):
-                self._embeddings[keys[n]] = embedding
-        out = np.empty((len(batch), EMBEDDING_SIZE), dtype=np.float32)
-        for n, key in enumerate(keys):
-            self._embeddings.move_to_end(key)
-            out[n] = self._embeddings[key]
-        while len(self._embeddings) > _EMBEDDING_CACHE:
-            self._embeddings.popitem(last=False)
+                self._embeddings.put(keys[n], embedding)
+                out[n] = embedding
         return out
 
     def _run(self, faces_rgb8: np.ndarray) -> np.ndarray:

@@ -154,3 +154,18 @@ def test_creativity_shows_a_preview_then_the_exact_faces(
     assert [preview for preview, _ in mine] == [True, False]
     assert mine[0][1] != mine[1][1]  # the exact face differs from the stand-in
     assert win.statusBar().currentMessage().endswith("faces restored")
+
+
+def test_the_controls_take_their_ranges_and_choices_from_params(window: MainWindow) -> None:
+    from restore_core.models import MODELS
+    from restore_core.params import field_info, field_range
+
+    c = window.controls
+    assert (c.min_face.minimum(), c.min_face.maximum()) == tuple(map(int, field_range("detection", "min_face")))
+    assert (c.grain_seed.minimum(), c.grain_seed.maximum()) == tuple(map(int, field_range("grain", "seed")))
+    assert (c.scale.minimum(), c.scale.maximum()) == field_range("output", "scale")
+    assert (c.quality.minimum(), c.quality.maximum()) == tuple(map(int, field_range("output", "jpeg_quality")))
+    for combo, (section, name) in ((c.detector, ("detection", "detector")), (c.grain_model, ("grain", "model"))):
+        assert tuple(combo.itemData(i) for i in range(combo.count())) == field_info(section, name).choices
+    faces = [c.model.itemData(i) for i in range(1, c.model.count() - 1)]
+    assert faces == [name for name, spec in MODELS.items() if spec.kind == "face"]
