@@ -347,7 +347,7 @@ class RenderEngine:
         inputs = pre.apply(np.stack([self.aligned(i).rgb for i, _ in chunk]))
         if not restorer.runs_network:
             return restorer.restore(inputs, face.creativity)
-        if not restorer.has_fidelity_input or not hasattr(restorer, "encode"):
+        if not restorer.caches_encoder:
             self.model_calls += 1
             return restorer.restore(inputs, face.creativity)
         # CodeFormer: encoder features cached per face; a creativity change runs the decoder only.

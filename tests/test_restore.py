@@ -41,7 +41,7 @@ def codeformer(face_models_dir: Path) -> CodeFormerRestorer:
 @pytest.fixture()
 def gfpgan(face_models_dir: Path) -> SpandrelFaceRestorer:
     restorer = load_restorer("gfpgan", CPU, allow_download=False)
-    assert type(restorer) is SpandrelFaceRestorer and restorer.architecture == "GFPGAN"
+    assert type(restorer) is SpandrelFaceRestorer and restorer.architecture.id == "GFPGAN"
     return restorer
 
 

@@ -17,6 +17,7 @@ _LAZY = {
     "FaceRestorer": "runner",
     "Passthrough": "runner",
     "SpandrelFaceRestorer": "runner",
+    "ARCHITECTURES": "runner",
     "load_restorer": "loading",
     "weights_for": "loading",
     "tile_upscaler": "upscaler",

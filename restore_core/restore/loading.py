@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ModelError
-from .runner import CodeFormerRestorer, FaceRestorer, Passthrough, SpandrelFaceRestorer
+from .runner import FaceRestorer, Passthrough, architecture_of
 
 
 def weights_for(name: str, *, allow_download: bool, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -36,5 +36,4 @@ def load_restorer(
 
     path = weights_for(name, allow_download=allow_download, progress=progress)
     descriptor = models.load_face_model(path, device)
-    cls = CodeFormerRestorer if descriptor.architecture.id == "CodeFormer" else SpandrelFaceRestorer
-    return cls(descriptor, device, name)
+    return architecture_of(descriptor).restorer(descriptor, device, name)

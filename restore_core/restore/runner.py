@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,10 +25,6 @@ log = logging.getLogger(__name__)
 #: a batch of 2 costs the same per face as single faces (measured, GFPGAN and CodeFormer) and
 #: would make a face's pixels depend on which faces share its batch: one face per pass.
 BATCH_SIZE = {"cpu": 1, "cuda": 8, "mps": 4}
-#: Architectures measured faster with channels-last tensors on the CPU (1.1x GFPGAN, 1.25x
-#: CodeFormer in fp32; most of the bf16 gain needs it too). Others keep the default layout:
-#: some spandrel architectures ``view`` their feature maps, which channels-last breaks.
-CHANNELS_LAST = frozenset({"GFPGAN", "CodeFormer"})
 
 
 class FaceRestorer(ABC):
@@ -37,6 +35,9 @@ class FaceRestorer(ABC):
     has_fidelity_input: bool = False
     #: True when the network runs (False for passthrough): lets callers skip model work.
     runs_network: bool = True
+    #: True when the network splits into an encoder whose output does not depend on creativity
+    #: (cached per face: a creativity change runs ``decode`` only) and a decoder.
+    caches_encoder: bool = False
 
     @property
     def creativity_by_preconditioning(self) -> bool:
@@ -106,11 +107,11 @@ class SpandrelFaceRestorer(FaceRestorer):
         self.model = descriptor.model
         self.device = device
         self.name = name
-        self.architecture = descriptor.architecture.id
+        self.architecture = architecture_of(descriptor)
         self.dtype = inference_dtype(descriptor, device, cpu_bf16=True)
         #: dtype of the tensors fed to the network (CodeFormer keeps its encoder in float32)
         self.input_dtype = self.dtype
-        self.channels_last = device.type == "cpu" and self.architecture in CHANNELS_LAST
+        self.channels_last = device.type == "cpu" and self.architecture.channels_last
         self._place_model()
         self.batch_size = BATCH_SIZE.get(device.type, 4)
 
@@ -134,11 +135,7 @@ class SpandrelFaceRestorer(FaceRestorer):
         return y.permute(0, 2, 3, 1).cpu().numpy()
 
     def _network(self, x: torch.Tensor, creativity: float) -> torch.Tensor:
-        if self.architecture == "GFPGAN":
-            # randomize_noise=False: the StyleGAN noise stored with the weights, so output
-            # is deterministic and does not depend on which faces share a batch.
-            return self.model(x, return_rgb=False, randomize_noise=False)[0]
-        return self.model(x)[0]
+        return self.architecture.forward(self.model, x, creativity)
 
     def _run_checked(self, fn: Any, *args: Any) -> torch.Tensor:
         """Run ``fn``; on NaN/inf in reduced precision, switch to float32 for good and re-run."""
@@ -170,6 +167,7 @@ class CodeFormerRestorer(SpandrelFaceRestorer):
     """
 
     has_fidelity_input = True
+    caches_encoder = True
 
     def _place_model(self) -> None:
         # The encoder half is never cast below float32 (a round trip would lose its precision):
@@ -199,8 +197,38 @@ class CodeFormerRestorer(SpandrelFaceRestorer):
                 parts.append(self._to_numpy(self._run_checked(lambda b: decode(self.model, b, weight), batch)))
         return np.concatenate(parts)
 
-    def _network(self, x: torch.Tensor, creativity: float) -> torch.Tensor:
-        return self.model(x, weight=1.0 - creativity)[0]
-
     def restore(self, faces: np.ndarray, creativity: float) -> np.ndarray:
         return self.decode(self.encode(faces), creativity)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What Facemend does differently per spandrel face architecture: one row each, so a new
+    architecture is a row here, not a branch in the code."""
+
+    id: str  # spandrel's ``descriptor.architecture.id``
+    #: one forward pass: N x 3 x 512 x 512 in [-1, 1] and the creativity -> the restored faces
+    forward: Callable[[Any, torch.Tensor, float], torch.Tensor]
+    #: measured faster with channels-last tensors on the CPU (1.1x GFPGAN, 1.25x CodeFormer in
+    #: fp32; most of the bf16 gain needs it too). Off by default: some spandrel architectures
+    #: ``view`` their feature maps, which channels-last breaks.
+    channels_last: bool = False
+    restorer: type[SpandrelFaceRestorer] = SpandrelFaceRestorer
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.id: a
+    for a in (
+        # randomize_noise=False: the StyleGAN noise stored with the weights, so output is
+        # deterministic and does not depend on which faces share a batch.
+        Architecture("GFPGAN", lambda m, x, c: m(x, return_rgb=False, randomize_noise=False)[0], channels_last=True),
+        # fidelity weight w = 1 - creativity; encoder and decoder halves (CodeFormerRestorer)
+        Architecture("CodeFormer", lambda m, x, c: m(x, weight=1.0 - c)[0], True, CodeFormerRestorer),
+    )
+}
+#: any other spandrel face model (RestoreFormer, GPEN...): called with the face alone
+GENERIC = Architecture("generic", lambda m, x, c: m(x)[0])
+
+
+def architecture_of(descriptor: Any) -> Architecture:
+    return ARCHITECTURES.get(descriptor.architecture.id, GENERIC)
