@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from restore_core.errors import OutputError
+from restore_core.io import check_output_path
 from restore_core.params import Settings
 from restore_core.pipeline import Comparison, Exports
 
@@ -164,11 +166,11 @@ class Exporter(QObject):
         if win.image is None:
             return None
         targets = exports.paths
-        source = win.image.path.resolve()
-        if any(t.resolve() == source for t in targets):
-            win.show_error(
-                "Export refused", f"{win.image.path}: the original photo is never overwritten; choose another name"
-            )
+        try:  # the core's one never-overwrite rule (symlinks and hard links included); replacing is asked below
+            for target in targets:
+                check_output_path(win.image.path, target, overwrite=True)
+        except OutputError as exc:
+            win.show_error("Export refused", f"{exc}; choose another name")
             return None
         answer = confirm_overwrite(win, targets)
         if answer is False:

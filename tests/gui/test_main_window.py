@@ -172,8 +172,12 @@ def test_export_writes_the_photo_report_and_comparison(qtbot, loaded: MainWindow
     assert len(asked) == 1 and str(out) in asked[0]
     assert out.stat().st_mtime_ns == before
 
-    # and the original photo is never a target
+    # and the original photo is never a target, by name or through a link to it
     assert win.exporter.export_image(win.image.path) is None
+    link = tmp_path / "link.png"
+    link.symlink_to(win.image.path)
+    assert win.exporter.export_image(link) is None
+    assert len(asked) == 1  # refused before asking to replace
 
 
 def test_undo_and_redo_settings_changes(qtbot, loaded: MainWindow) -> None:
