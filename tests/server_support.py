@@ -101,3 +101,18 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+class GatedEngine(RenderEngine):
+    """A render engine that opens each photo only once ``gate`` is set: a job stays running
+    (or waiting behind one) for as long as a test needs."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_download=False)
+        self.gate = threading.Event()
+        self.opening = threading.Event()  # set when a job has reached open()
+
+    def open(self, path: str | Path, limits: Any = None) -> Any:
+        self.opening.set()
+        assert self.gate.wait(JOB_TIMEOUT_S), "the test never opened the gate"
+        return super().open(path, limits)
