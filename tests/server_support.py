@@ -16,13 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from restore_core.engine import RenderEngine
 from restore_core.server.app import create_app
 from restore_core.server.config import ServerConfig
+from restore_core.server.embedded import BackgroundServer
 
-START_TIMEOUT_S = 30.0
 #: no test waits longer than this for a job
 JOB_TIMEOUT_S = 120.0
 
@@ -30,17 +29,8 @@ JOB_TIMEOUT_S = 120.0
 class LiveServer:
     def __init__(self, config: ServerConfig, engine_factory: Callable[[], RenderEngine] | None = None) -> None:
         self.config = config
-        self.app = create_app(config, engine_factory)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, name="test-facemend-server", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._server = BackgroundServer(create_app(config, engine_factory))
+        self.url = self._server.url
         headers = {"X-API-Key": config.api_key} if config.api_key else {}
         self.client = httpx.Client(base_url=self.url, headers=headers, timeout=JOB_TIMEOUT_S)
 
@@ -50,9 +40,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.client.close()
-        self._server.should_exit = True
-        self._thread.join(timeout=60)
-        assert not self._thread.is_alive(), "the test server did not stop"
+        self._server.stop()
 
 
 def events(client: httpx.Client, url: str) -> list[tuple[str, dict[str, Any]]]:
