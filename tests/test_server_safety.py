@@ -152,6 +152,8 @@ def test_names_and_ids_cannot_reach_outside_a_job(models_dir: Path, photos_dir: 
         "upload.jpg",
     ]
     assert sorted(p.name for p in server.config.data_dir.iterdir() if not p.name.startswith("jobs")) == []
+    for private in (server.config.data_dir, server.jobs_dir, server.jobs_dir / job):  # other people's photos
+        assert private.stat().st_mode & 0o077 == 0, private
     for name in ("upload.jpg", "..%2Fjobs.sqlite3", "%2e%2e%2f%2e%2e%2fjobs.sqlite3", "..", "%00"):
         assert server.client.get(f"/api/v1/download/{job}/{name}").status_code == 404, name
     for bad_id in ("..", "..%2F..%2Fjobs.sqlite3", job.upper(), "not-a-job"):

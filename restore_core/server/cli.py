@@ -26,6 +26,9 @@ from .config import (
     default_data_dir,
 )
 
+#: open event streams get this long to end on a stop; then they are closed and the worker stops
+GRACEFUL_SHUTDOWN_S = 5
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -115,5 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app
 
     print(f"Facemend server on http://{args.host}:{args.port} (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     return 0

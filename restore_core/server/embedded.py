@@ -16,7 +16,8 @@ class BackgroundServer:
     """uvicorn serving ``app`` on ``host`` (port 0: a free one) until ``stop``."""
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="facemend-server", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S
