@@ -175,3 +175,14 @@ def test_a_killed_server_reports_its_job_failed_after_a_restart(
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_the_server_starts_without_loading_torch(tmp_path: Path) -> None:
+    """Start-up (and /health) stay quick: torch and the models load with the first job, in the worker."""
+    code = (
+        "import sys; from pathlib import Path; from restore_core.server.app import create_app;"
+        "from restore_core.server.config import ServerConfig;"
+        f"create_app(ServerConfig(data_dir=Path({str(tmp_path)!r})));"
+        "print(','.join(m for m in ('torch', 'facexlib', 'spandrel', 'PySide6') if m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""

@@ -9,7 +9,6 @@ style; ``faces`` takes face indices or face boxes. See ``ENHANCE_PARAMS``.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from ..detect import faces_from_json
 from ..errors import InputError, SettingsError
 from ..faces import DetectedFace
 from ..params import MAX_SETTINGS_BYTES, Settings
 from .errors import ApiError
-from .fields import Param, build_settings, json_schema, with_reference
+from .fields import Param, build_settings, json_schema, multipart_schema, with_reference
 from .jobs import Job, JobRequest
 from .progress import QUEUED_STAGE
-from .records import ImageFacts, JobRecord, JobStatus
-from .service import Service, Upload
+from .records import JobRecord, JobStatus
+from .service import Service, Upload, service_of
 from .worker import PREVIEW_NAME
 
 API = "enhance-faces"
@@ -63,43 +61,28 @@ ENHANCE_PARAMS: dict[str, Param] = {
 
 router = APIRouter(tags=["enhance-faces"])
 
-_FORM_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [IMAGE_FIELD],
-                    "properties": {
-                        IMAGE_FIELD: {"type": "string", "format": "binary", "description": "the photo"},
-                        "settings": {
-                            "type": "string",
-                            "description": "a JSON object of these parameters: "
-                            + json.dumps({name: json_schema(p) for name, p in ENHANCE_PARAMS.items()}),
-                        },
-                        "reference": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "a sharper photo of the same person (guides the faces' colour)",
-                        },
-                    },
-                }
-            }
+_FORM_SCHEMA = multipart_schema(
+    IMAGE_FIELD,
+    {
+        IMAGE_FIELD: {"type": "string", "format": "binary", "description": "the photo"},
+        "settings": {
+            "type": "string",
+            "description": "a JSON object of these parameters: "
+            + json.dumps({name: json_schema(p) for name, p in ENHANCE_PARAMS.items()}),
         },
-    }
-}
-
-
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
+        "reference": {
+            "type": "string",
+            "format": "binary",
+            "description": "a sharper photo of the same person (guides the faces' colour)",
+        },
+    },
+)
 
 
 @router.post("/api/v1/tools/enhance-faces", status_code=202, openapi_extra=_FORM_SCHEMA)
 async def enhance_faces(request: Request) -> JSONResponse:
     """Queue a photo; answers ``{"jobId", "async": true}`` at once (202)."""
-    service = _service(request)
+    service = service_of(request)
     async with service.upload(request, IMAGE_FIELD, {IMAGE_FIELD: "upload", "reference": "reference"}) as upload:
         fields = dict(upload.form.fields)
         text = fields.pop("settings", "") or "{}"
@@ -110,7 +93,8 @@ async def enhance_faces(request: Request) -> JSONResponse:
         if reference is not None:
             await service.probe(reference)
             settings = with_reference(settings, reference.path)
-        service.enqueue(_record(upload, settings), upload, _request(upload, settings, external))
+        record = upload.record(API, settings, output_format="png", model=settings.face.model, where="settings")
+        service.enqueue(record, upload, _request(upload, settings, external))
     return JSONResponse({"jobId": upload.job_id, "async": True}, status_code=202)
 
 
@@ -128,6 +112,8 @@ def parse_settings(text: str, service: Service) -> tuple[Settings, tuple[Detecte
     external = None
     faces = values.get("faces")
     if isinstance(faces, list) and faces and not all(isinstance(i, int) and not isinstance(i, bool) for i in faces):
+        from ..detect import faces_from_json  # the detect package loads torch: not at server start
+
         try:
             external = tuple(faces_from_json(values.pop("faces")))
         except InputError as exc:
@@ -139,23 +125,6 @@ def parse_settings(text: str, service: Service) -> tuple[Settings, tuple[Detecte
     return settings, external
 
 
-def _record(upload: Upload, settings: Settings) -> JobRecord:
-    probe = upload.probe
-    try:
-        width, height = settings.output.output_size(probe.width, probe.height)
-    except SettingsError as exc:
-        raise ApiError(400, f"settings: {exc}") from None
-    return JobRecord(
-        id=upload.job_id,
-        api=API,
-        filename=upload.image.filename,
-        created=time.time(),
-        input=ImageFacts(probe.format, probe.width, probe.height, upload.image.size),
-        output=ImageFacts("png", width, height),
-        model=settings.face.model,
-    )
-
-
 def _request(upload: Upload, settings: Settings, external: tuple[DetectedFace, ...] | None) -> JobRequest:
     output_name = f"{Path(upload.image.filename).stem}_enhanced.png"
     return JobRequest(upload.image.path, settings, output_name, external, preview=True)
@@ -165,7 +134,7 @@ def _request(upload: Upload, settings: Settings, external: tuple[DetectedFace, .
 @router.get("/api/v1/jobs/{job_id}/progress", response_class=StreamingResponse)
 async def job_progress(job_id: str, request: Request) -> StreamingResponse:
     """Server-sent events: ``progress`` while the job runs, then ``complete`` or ``failed``."""
-    service = _service(request)
+    service = service_of(request)
     job = service.job(job_id)
     return StreamingResponse(
         _events(service, job),
@@ -194,7 +163,7 @@ async def _events(service: Service, job: Job) -> AsyncIterator[str]:
 @router.get("/api/v1/jobs/{job_id}")
 async def job_status(job_id: str, request: Request) -> dict[str, Any]:
     """The job as JSON (a Facemend addition, for clients that poll instead of streaming)."""
-    service = _service(request)
+    service = service_of(request)
     record = service.board.record(service.job(job_id))
     view: dict[str, Any] = {"jobId": record.id, "status": record.status.value, "percent": record.percent}
     view["stage"] = record.stage
@@ -208,7 +177,7 @@ async def job_status(job_id: str, request: Request) -> dict[str, Any]:
 @router.delete("/api/v1/jobs/{job_id}")
 async def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
     """Cancel a waiting or running job (a Facemend addition)."""
-    service = _service(request)
+    service = service_of(request)
     job = service.job(job_id)
     if not service.board.cancel(job):
         raise ApiError(409, f"job {job_id} has finished already ({service.board.record(job).status.value})")
@@ -219,7 +188,7 @@ async def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
 @router.head("/api/v1/download/{job_id}/{name}", include_in_schema=False)
 async def download(job_id: str, name: str, request: Request) -> FileResponse:
     """The result PNG (``<name>_enhanced.png``) or ``preview.webp`` of a completed job."""
-    service = _service(request)
+    service = service_of(request)
     path = service.result_file(service.board.record(service.job(job_id)), name)
     return FileResponse(path, media_type=media_type(name), filename=name)
 

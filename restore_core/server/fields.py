@@ -128,6 +128,12 @@ def json_schema(param: Param) -> dict[str, Any]:
     return schema
 
 
+def multipart_schema(required: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAPI for a multipart/form-data body (the endpoints read it themselves, streaming)."""
+    schema = {"type": "object", "required": [required], "properties": dict(properties)}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
 def _check_one(name: str, param: Param, value: Any, where: str) -> None:
     """Validate one value alone, so the error names the API's parameter, not Facemend's field."""
     if param.section == "face" and param.field == "model" and value not in NAMED_MODELS:

@@ -22,12 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..engine import RenderEngine
-from ..errors import InputError
+from ..errors import InputError, SettingsError
 from ..io import ImageProbe, probe_image
+from ..params import Settings
 from .config import ServerConfig
 from .errors import ApiError
 from .jobs import Job, JobBoard, JobRequest, make_private_folder
-from .records import JobRecord, JobStatus
+from .records import ImageFacts, JobRecord, JobStatus
 from .store import JobStore
 from .uploads import Form, UploadedFile, read_form
 from .worker import DeviceWorker, QueueFullError
@@ -48,6 +49,29 @@ class Upload:
     form: Form
     image: UploadedFile
     probe: ImageProbe  # the image's header: format and size, limits checked
+
+    def record(self, api: str, settings: Settings, *, output_format: str, model: str, where: str) -> JobRecord:
+        """The record of the job this upload becomes: what came in, and the output ``settings`` plan."""
+        probe = self.probe
+        try:
+            width, height = settings.output.output_size(probe.width, probe.height)
+        except SettingsError as exc:
+            raise ApiError(400, f"{where}: {exc}") from None
+        return JobRecord(
+            id=self.job_id,
+            api=api,
+            filename=self.image.filename,
+            created=time.time(),
+            input=ImageFacts(probe.format, probe.width, probe.height, self.image.size),
+            output=ImageFacts(output_format, width, height),
+            model=model,
+        )
+
+
+def service_of(request: Request) -> Service:
+    """The service of the app serving ``request``."""
+    service: Service = request.app.state.service
+    return service
 
 
 class Service:

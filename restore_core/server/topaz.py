@@ -21,23 +21,23 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from ..detect import faces_from_json
 from ..errors import InputError, SettingsError
 from ..faces import DetectedFace
 from ..params import Settings
 from .enhance import media_type
 from .errors import ApiError
-from .fields import Param, build_settings, json_schema, parse_form_value, with_reference
+from .fields import Param, build_settings, json_schema, multipart_schema, parse_form_value, with_reference
 from .jobs import JobRequest
 from .records import ImageFacts, JobRecord, JobStatus
 from .references import fetch_reference
-from .service import LINK_LIFETIME_S, Service, Upload
+from .service import LINK_LIFETIME_S, Service, Upload, service_of
 
 API = "restore-gen"
 IMAGE_FIELD = "image"
 DEFAULT_MODEL = "Faces"
-#: the model names this endpoint answers to (case-insensitive) -> their default strength
-MODELS = {"faces": 1.0, "face recovery 3": 1.0, "recover faces": 0.8}
+#: the model names this endpoint answers to (in any case) -> their default strength
+MODELS = {"Faces": 1.0, "Face Recovery 3": 1.0, "Recover Faces": 0.8}
+_MODEL_NAMES = {name.lower(): name for name in MODELS}
 #: output_format -> (the format's name in status answers, file extension)
 OUTPUT_FORMATS = {
     "jpeg": ("jpeg", ".jpg"),
@@ -80,57 +80,43 @@ TOPAZ_PARAMS: dict[str, Param] = {
 
 router = APIRouter(prefix="/image/v1", tags=["restore-gen (Topaz-compatible)"])
 
-_FORM_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [IMAGE_FIELD],
-                    "properties": {
-                        IMAGE_FIELD: {"type": "string", "format": "binary"},
-                        "model": {"type": "string", "enum": ["Faces", "Face Recovery 3", "Recover Faces"]},
-                        "output_format": {"type": "string", "enum": list(OUTPUT_FORMATS)},
-                        "iai_packed_metadata": {
-                            "type": "string",
-                            "description": "face boxes instead of detection: JSON [[x1, y1, x2, y2, score], ...], "
-                            "a flat list in fives, or Facemend's detect report",
-                        },
-                        "input_width": {"type": "integer", "description": "the width the boxes refer to"},
-                        "input_height": {"type": "integer", "description": "the height the boxes refer to"},
-                        "reference_uri": {"type": "string", "description": "http(s) URL of a reference photo"},
-                        "reference": {"type": "string", "format": "binary", "description": "a reference photo"},
-                        **{name: json_schema(p) for name, p in TOPAZ_PARAMS.items()},
-                    },
-                }
-            }
+_FORM_SCHEMA = multipart_schema(
+    IMAGE_FIELD,
+    {
+        IMAGE_FIELD: {"type": "string", "format": "binary"},
+        "model": {"type": "string", "enum": list(MODELS)},
+        "output_format": {"type": "string", "enum": list(OUTPUT_FORMATS)},
+        "iai_packed_metadata": {
+            "type": "string",
+            "description": "face boxes instead of detection: JSON [[x1, y1, x2, y2, score], ...], "
+            "a flat list in fives, or Facemend's detect report",
         },
-    }
-}
-
-
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
+        "input_width": {"type": "integer", "description": "the width the boxes refer to"},
+        "input_height": {"type": "integer", "description": "the height the boxes refer to"},
+        "reference_uri": {"type": "string", "description": "http(s) URL of a reference photo"},
+        "reference": {"type": "string", "format": "binary", "description": "a reference photo"},
+        **{name: json_schema(p) for name, p in TOPAZ_PARAMS.items()},
+    },
+)
 
 
 @router.post("/restore-gen/async", openapi_extra=_FORM_SCHEMA)
 async def restore_gen(request: Request) -> JSONResponse:
     """Queue a photo for face recovery; answers ``{"process_id", "eta"}``."""
-    service = _service(request)
+    service = service_of(request)
     async with service.upload(request, IMAGE_FIELD, {IMAGE_FIELD: "upload", "reference": "reference"}) as upload:
         fields = dict(upload.form.fields)
-        model = fields.pop("model", DEFAULT_MODEL)
-        if model.strip().lower() not in MODELS:
-            raise ApiError(400, f"model {model!r} is not available here: Facemend restores faces (model Faces)")
+        asked = fields.pop("model", DEFAULT_MODEL)
+        model = _MODEL_NAMES.get(asked.strip().lower())
+        if model is None:
+            raise ApiError(400, f"model {asked!r} is not available here: Facemend restores faces (model Faces)")
         output_format, extension = _output_format(fields.pop("output_format", DEFAULT_OUTPUT_FORMAT))
         external = _packed_faces(fields, upload)
         reference_uri = fields.pop("reference_uri", None)
         refused = sorted(set(fields) & set(UNSUPPORTED))
         if refused:
             raise ApiError(400, f"{', '.join(refused)}: not supported by Facemend (see its README)")
-        settings = _settings(fields, MODELS[model.strip().lower()], upload, service)
+        settings = _settings(fields, MODELS[model], upload, service)
         reference = upload.form.files.get("reference")
         if reference is not None:
             await service.probe(reference)
@@ -146,7 +132,7 @@ async def restore_gen(request: Request) -> JSONResponse:
                 reference_uri, upload.folder / "reference", max_bytes=service.config.max_upload_bytes
             )
             settings = with_reference(settings, path)
-        record = _record(upload, settings, model, output_format)
+        record = upload.record(API, settings, output_format=output_format, model=model, where="form")
         output_name = f"{Path(upload.image.filename).stem}_restored{extension}"
         job = service.enqueue(record, upload, JobRequest(upload.image.path, settings, output_name, external))
     eta = math.ceil(job.record.eta)
@@ -157,14 +143,14 @@ async def restore_gen(request: Request) -> JSONResponse:
 
 @router.get("/status/{process_id}")
 async def status(process_id: str, request: Request) -> dict[str, Any]:
-    service = _service(request)
+    service = service_of(request)
     return status_view(service.board.record(service.job(process_id)))
 
 
 @router.get("/download/{process_id}")
 async def download(process_id: str, request: Request) -> dict[str, Any]:
     """A link to the result on this server (signed, valid for an hour or until the result expires)."""
-    service = _service(request)
+    service = service_of(request)
     record = service.board.record(service.job(process_id))
     name = next(iter(record.files), "")
     service.result_file(record, name)  # 409 not ready, 410 expired
@@ -179,7 +165,7 @@ async def download(process_id: str, request: Request) -> dict[str, Any]:
 @router.head("/files/{process_id}/{name}", include_in_schema=False)
 async def signed_file(process_id: str, name: str, expires: int, signature: str, request: Request) -> FileResponse:
     """The file behind a download link; the signature is its credential (no X-API-Key needed)."""
-    service = _service(request)
+    service = service_of(request)
     service.check_signature(process_id, name, expires, signature)
     path = service.result_file(service.board.record(service.job(process_id)), name)
     return FileResponse(path, media_type=media_type(name), filename=name)
@@ -187,7 +173,7 @@ async def signed_file(process_id: str, name: str, expires: int, signature: str, 
 
 @router.delete("/cancel/{process_id}")
 async def cancel(process_id: str, request: Request) -> dict[str, Any]:
-    service = _service(request)
+    service = service_of(request)
     job = service.job(process_id)
     if not service.board.cancel(job):
         state = STATUS_NAMES[service.board.record(job).status]
@@ -284,6 +270,8 @@ def _packed_faces(fields: dict[str, str], upload: Upload) -> tuple[DetectedFace,
         data = [{"box": data[i : i + 4], "score": data[i + 4]} for i in range(0, len(data), 5)]
     elif isinstance(data, list):
         data = [{"box": e[:4], "score": e[4]} if isinstance(e, list) and len(e) == 5 else e for e in data]
+    from ..detect import faces_from_json  # the detect package loads torch: not at server start
+
     try:
         faces = faces_from_json(data)
     except InputError as exc:
@@ -305,20 +293,3 @@ def _scaled(face: DetectedFace, sx: float, sy: float) -> DetectedFace:
     x1, y1, x2, y2 = face.box
     box = (x1 * sx, y1 * sy, x2 * sx, y2 * sy)
     return DetectedFace(box=box, score=face.score, landmarks=tuple((x * sx, y * sy) for x, y in face.landmarks))
-
-
-def _record(upload: Upload, settings: Settings, model: str, output_format: str) -> JobRecord:
-    probe = upload.probe
-    try:
-        width, height = settings.output.output_size(probe.width, probe.height)
-    except SettingsError as exc:
-        raise ApiError(400, f"form: {exc}") from None
-    return JobRecord(
-        id=upload.job_id,
-        api=API,
-        filename=upload.image.filename,
-        created=time.time(),
-        input=ImageFacts(probe.format, probe.width, probe.height, upload.image.size),
-        output=ImageFacts(output_format, width, height),
-        model=model,
-    )
