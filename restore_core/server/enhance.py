@@ -91,7 +91,7 @@ async def enhance_faces(request: Request) -> JSONResponse:
         settings, external = parse_settings(text, service)
         reference = upload.form.files.get("reference")
         if reference is not None:
-            await service.probe(reference)
+            await service.probe(reference.path, reference.filename)
             settings = with_reference(settings, reference.path)
         record = upload.record(API, settings, output_format="png", model=settings.face.model, where="settings")
         service.enqueue(record, upload, _request(upload, settings, external))

@@ -129,21 +129,22 @@ class Service:
             image = form.files.get(image_field)
             if image is None:
                 raise ApiError(400, f"no image: send the photo as the multipart file field {image_field!r}")
-            probe = await self.probe(image)
+            probe = await self.probe(image.path, image.filename)
             yield Upload(job_id, folder, form, image, probe)
         except BaseException:
             self.board.discard_folder(folder)
             raise
 
-    async def probe(self, file: UploadedFile) -> ImageProbe:
-        """The upload's format and size from its header, within the server's limits; 4xx otherwise."""
+    async def probe(self, path: Path, name: str) -> ImageProbe:
+        """An uploaded image's format and size from its header, within the server's limits; 400
+        with the reason (naming the file as the client did) otherwise."""
         limits = self.config.limits
         try:
             return await run_in_threadpool(
-                probe_image, file.path, max_pixels=limits.max_pixels, max_pixels_per_byte=limits.max_pixels_per_byte
+                probe_image, path, max_pixels=limits.max_pixels, max_pixels_per_byte=limits.max_pixels_per_byte
             )
         except InputError as exc:
-            raise ApiError(400, f"{file.filename}: {exc.reason}") from None
+            raise ApiError(400, f"{name}: {exc.reason}") from None
 
     def enqueue(self, record: JobRecord, upload: Upload, request: JobRequest) -> Job:
         """Make the upload a job and queue it; 429 when the queue is full."""

@@ -119,7 +119,7 @@ async def restore_gen(request: Request) -> JSONResponse:
         settings = _settings(fields, MODELS[model], upload, service)
         reference = upload.form.files.get("reference")
         if reference is not None:
-            await service.probe(reference)
+            await service.probe(reference.path, reference.filename)
             settings = with_reference(settings, reference.path)
         elif reference_uri:
             if not service.config.allow_remote_references:
@@ -131,6 +131,7 @@ async def restore_gen(request: Request) -> JSONResponse:
             path = await fetch_reference(
                 reference_uri, upload.folder / "reference", max_bytes=service.config.max_upload_bytes
             )
+            await service.probe(path, "reference_uri")
             settings = with_reference(settings, path)
         record = upload.record(API, settings, output_format=output_format, model=model, where="form")
         output_name = f"{Path(upload.image.filename).stem}_restored{extension}"
