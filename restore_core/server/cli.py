@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
+from ..cli.options import add_limit_flags
 from ..errors import FacemendError
-from ..params import LimitSettings
+from ..params import LimitSettings, field_info
 from .config import (
     API_KEY_ENV,
     DEFAULT_HOST,
@@ -68,13 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help=f"largest request body (default {DEFAULT_MAX_UPLOAD_MB})",
     )
-    parser.add_argument(
-        "--max-megapixels", type=float, metavar="MP", help="refuse larger images, read or written (default 400)"
-    )
-    parser.add_argument(
-        "--max-pixels-per-byte", type=float, metavar="N", help="refuse images over 50 MP packed tighter (default 100)"
-    )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto", help="where models run")
+    parser.add_argument("--device", choices=field_info(None, "device").choices, default="auto", help="where models run")
     parser.add_argument("--no-download", action="store_true", help="never download models (jobs needing one fail)")
     parser.add_argument(
         "--allow-remote-references",
@@ -82,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fetch reference_uri from public http(s) addresses (never private or local ones)",
     )
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    add_limit_flags(parser)
     return parser
 
 

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SettingsError
-from ..params import NAMED_MODELS, LimitSettings, Settings
+from ..params import NAMED_MODELS, FieldInfo, LimitSettings, Settings, field_info
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-_SECTION_TYPES: dict[str, type] = {f.name: type(getattr(Settings(), f.name)) for f in dataclasses.fields(Settings)}
 
 
 @dataclass(frozen=True)
@@ -32,25 +31,17 @@ class Param:
 
     section: str | None
     field: str
-    doc: str = ""
+    doc: str = ""  # what the API's reference says, when it says more than the field's own doc
 
     @property
-    def owner(self) -> type:
-        return _SECTION_TYPES[self.section] if self.section else Settings
-
-    @property
-    def hint(self) -> Any:
-        return typing.get_type_hints(self.owner)[self.field]
+    def info(self) -> FieldInfo:
+        return field_info(self.section, self.field)
 
     @property
     def kind(self) -> type:
-        """The field's base type (bool, int, float, str), Optional stripped."""
-        options = [a for a in typing.get_args(self.hint) if a is not type(None)] or [self.hint]
-        base = typing.get_origin(options[0]) or options[0]
-        return base if isinstance(base, type) else str
-
-    def metadata(self) -> Mapping[str, Any]:
-        return next(f.metadata for f in dataclasses.fields(self.owner) if f.name == self.field)
+        """The field's base type: bool, int, float, str (or tuple, for face lists)."""
+        kind = self.info.kind
+        return typing.get_origin(kind) or kind
 
 
 def build_settings(
@@ -114,15 +105,15 @@ def parse_form_value(name: str, param: Param, text: str) -> Any:
 def json_schema(param: Param) -> dict[str, Any]:
     """The OpenAPI schema of one parameter, from its declared type, range and choices."""
     kinds = {bool: "boolean", int: "integer", float: "number", str: "string", tuple: "array"}
+    info = param.info
     schema: dict[str, Any] = {"type": kinds.get(param.kind, "string")}
-    meta = param.metadata()
-    if "range" in meta:
-        schema["minimum"], schema["maximum"] = meta["range"]
-    if meta.get("choices"):
-        schema["enum"] = list(meta["choices"])
+    if info.range is not None and param.kind is not bool:
+        schema["minimum"], schema["maximum"] = info.range
+    if info.choices:
+        schema["enum"] = list(info.choices)
     if param.section == "face" and param.field == "model":
         schema["enum"] = list(NAMED_MODELS)
-    description = param.doc or meta.get("doc", "")
+    description = param.doc or info.doc
     if description:
         schema["description"] = description
     return schema
