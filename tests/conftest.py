@@ -84,3 +84,7 @@ def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Pa
     (models_dir / "GFPGANv1.4.pth").symlink_to(random_gfpgan)
     (models_dir / "codeformer.pth").symlink_to(random_codeformer)
     return models_dir
+
+
+# Live Facemend servers on a free loopback port (``serve``), stopped at the end of each test.
+from server_support import serve  # noqa: E402, F401

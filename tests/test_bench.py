@@ -45,6 +45,19 @@ def test_quick_bench_writes_a_table_with_both_pipelines(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"\d+(\.\d+)? ms/face", row[2]) for row in paste)
 
 
+def test_the_service_scenario_loads_a_real_server_and_reports_its_rates(tmp_path: Path) -> None:
+    output = tmp_path / "benchmarks.md"
+    args = ["--quick", "--scenarios", "service", "--device", "cpu", "--output", str(output)]
+    assert main([*args, "--work-dir", str(tmp_path / "work"), "--testdata", str(SHARED)]) == 0
+    rate, latency = _rows(output.read_text(encoding="utf-8"), "10 HTTP service, passthrough")
+    assert rate[1] == "2 jobs from 2 clients: jobs per second (upload, SSE to complete)"
+    assert re.fullmatch(r"\d+(\.\d+)? jobs/s", rate[2]) and re.fullmatch(r"\d+(\.\d+)? jobs/s", rate[3])
+    assert latency[1] == "idle server: request to first progress event"
+    assert re.fullmatch(r"\d+(\.\d+)? ms", latency[2]) and re.match(r"202 answered after \d+\.\d ms", latency[8])
+    jobs = tmp_path / "work" / "server-data" / "jobs"
+    assert len(list(jobs.iterdir())) == 2 * 3 + 2  # warm-up, timed and memory rounds of 2 jobs; 2 on an idle server
+
+
 def test_unknown_scenarios_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--scenarios", "detect,nonsense", "--output", str(tmp_path / "out.md")])

@@ -23,6 +23,7 @@ from .floor import count_flops, floor_seconds
 from .machine import matmul_rate
 from .reference import FaceModel
 from .report import Row
+from .service import service_load
 from .timing import alternate
 from .workspace import CROWD, TWO_FACES, Workspace, read_bgr
 
@@ -472,6 +473,7 @@ SCENARIOS: dict[str, Callable[[Bench], list[Row]]] = {
     "startup": app_start,
     "floor": model_floor,
     "paste": paste_back,
+    "service": service_load,
 }
 
 ABOUT = f"""\
@@ -502,6 +504,10 @@ ABOUT = f"""\
    of the dtype each part runs in (ours on a CPU with bf16 arithmetic: GFPGAN in bf16, CodeFormer's
    encoder half in fp32 and its decoder in bf16; the reference in fp32).
 9. **paste**: `compose.paste_face` alone on a 6000 x 4000 canvas (moved from `benchmarks/compose_paste.py`).
+10. **service**: `facemend-server` in a thread on 127.0.0.1 with the passthrough model: `collage_two_faces.jpg`
+   (2 faces) posted to the enhance-faces API by 4 clients at once, each reading the job's event stream
+   to `complete`, against the same jobs through `Pipeline.run` in-process; then one job at a time,
+   the time from the request to its first progress event.
 
 The face models are random-initialised GFPGAN v1.4 and CodeFormer of the published
 architectures (`devtools/stand_in_models.py`): the same compute as the published weights."""

@@ -139,6 +139,11 @@ def add_detection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it"
     )
+    add_limit_flags(parser)
+
+
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """The work budgets (also the server's: a request cannot raise them)."""
     _add_group(parser, "limits", LIMIT_FLAGS)
 
 

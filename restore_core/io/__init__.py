@@ -7,7 +7,7 @@ reports, comparison images and model files.
 """
 
 from .atomic import WriteSet, atomic_write, make_folder
-from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_PIXELS_PER_BYTE, image_size, load_image
+from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_PIXELS_PER_BYTE, ImageProbe, image_size, load_image, probe_image
 from .encode import OUTPUT_EXTENSIONS, SOFTWARE, default_output_suffix, save_image
 from .formats import INPUT_EXTENSIONS
 from .image import LoadedImage
@@ -19,6 +19,7 @@ __all__ = [
     "INPUT_EXTENSIONS",
     "OUTPUT_EXTENSIONS",
     "SOFTWARE",
+    "ImageProbe",
     "LoadedImage",
     "WriteSet",
     "atomic_write",
@@ -27,6 +28,7 @@ __all__ = [
     "image_size",
     "load_image",
     "make_folder",
+    "probe_image",
     "same_file",
     "save_image",
 ]

@@ -48,6 +48,15 @@ _READERS: dict[str, _Reader] = {
 }
 
 
+@dataclass(frozen=True)
+class ImageProbe:
+    """What a file's header says, once it has passed the limits: nothing is decoded."""
+
+    format: str  # as ``LoadedImage.format``
+    width: int  # upright
+    height: int
+
+
 def load_image(
     path: str | Path,
     *,
@@ -62,28 +71,48 @@ def load_image(
     """
     path = Path(path)
     with _open_input(path) as fh:
-        fmt, reader = _reader_for(path, fh)
-        width, height = _guarded(path, fmt, lambda: reader.size(fh))
-        if width <= 0 or height <= 0:
-            raise InputError(path, f"the {fmt} header gives an empty image ({width} x {height})")
-        if width * height > max_pixels:
-            raise InputError(
-                path,
-                f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) is over the limit of "
-                f"{max_pixels / 1e6:.0f} MP; not decoded (a decompression bomb, or raise the limit "
-                "with --max-megapixels)",
-            )
-        file_size = os.fstat(fh.fileno()).st_size
-        if width * height > RATIO_CHECK_ABOVE_PIXELS and width * height > max_pixels_per_byte * file_size:
-            raise InputError(
-                path,
-                f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) packed in {file_size / 1e6:.1f} MB is "
-                f"{width * height / file_size:.0f} pixels per byte, more than photos compress to (limit "
-                f"{max_pixels_per_byte:g}); not decoded, as a decompression bomb (if the file is genuine, raise "
-                "the limit with --max-pixels-per-byte)",
-            )
-        decoded = _guarded(path, fmt, lambda: reader.read(fh))
-    return _loaded(path, fmt, decoded)
+        probe, reader = _checked_header(path, fh, max_pixels, max_pixels_per_byte)
+        decoded = _guarded(path, probe.format, lambda: reader.read(fh))
+    return _loaded(path, probe.format, decoded)
+
+
+def probe_image(
+    path: str | Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels_per_byte: float = DEFAULT_MAX_PIXELS_PER_BYTE,
+) -> ImageProbe:
+    """The checks ``load_image`` makes before it decodes, alone: format, size and limits from
+    the header. Raises the same ``InputError`` for an unreadable, unsupported or oversized file."""
+    path = Path(path)
+    with _open_input(path) as fh:
+        return _checked_header(path, fh, max_pixels, max_pixels_per_byte)[0]
+
+
+def _checked_header(
+    path: Path, fh: BinaryIO, max_pixels: int, max_pixels_per_byte: float
+) -> tuple[ImageProbe, _Reader]:
+    fmt, reader = _reader_for(path, fh)
+    width, height = _guarded(path, fmt, lambda: reader.size(fh))
+    if width <= 0 or height <= 0:
+        raise InputError(path, f"the {fmt} header gives an empty image ({width} x {height})")
+    if width * height > max_pixels:
+        raise InputError(
+            path,
+            f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) is over the limit of "
+            f"{max_pixels / 1e6:.0f} MP; not decoded (a decompression bomb, or raise the limit "
+            "with --max-megapixels)",
+        )
+    file_size = os.fstat(fh.fileno()).st_size
+    if width * height > RATIO_CHECK_ABOVE_PIXELS and width * height > max_pixels_per_byte * file_size:
+        raise InputError(
+            path,
+            f"{width} x {height} pixels ({width * height / 1e6:.0f} MP) packed in {file_size / 1e6:.1f} MB is "
+            f"{width * height / file_size:.0f} pixels per byte, more than photos compress to (limit "
+            f"{max_pixels_per_byte:g}); not decoded, as a decompression bomb (if the file is genuine, raise "
+            "the limit with --max-pixels-per-byte)",
+        )
+    return ImageProbe(fmt, width, height), reader
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
