@@ -34,11 +34,11 @@ from restore_core.params import DetectionSettings, Settings
 
 from .batch_dialog import BatchDialog
 from .canvas import FaceBox, ImageCanvas, RenderView, ViewMode, local_files
+from .components import SettingsHistory
 from .controls import ControlsPanel
 from .export import Exporter
 from .face_panel import FacePanel
 from .files import expand_paths, photo_filter
-from .history import SettingsHistory
 from .menus import WindowCommands
 from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
 from .qimage import rgb8_to_qimage
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.store = store or SettingsStore()
         self.service = RenderService(engine_factory or default_engine_factory, self)
-        self.history = SettingsHistory(self.store.last_settings(), self)
+        self.history = SettingsHistory(self.store.last_settings())
         self._check_models = check_models
         self._started = False
         self._image: ImageRef | None = None
@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
     @property
     def has_unexported_edits(self) -> bool:
         """Edits made since the photo opened or was last exported (undoing them all counts as none)."""
-        return self._image is not None and not self.history.stack.isClean()
+        return self._image is not None and not self.history.is_clean
 
     def may_leave_photo(self, then: Callable[[], object]) -> bool:
         """Whether the open photo may be left now. With unexported edits the user chooses:
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def _on_export_succeeded(self, ticket: int, settings: Settings | None) -> None:
         if settings is not None and settings == self.history.current:
-            self.history.stack.setClean()
+            self.history.set_clean()
         then = self._after_export.pop(ticket, None)
         if then is not None:
             then()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from .canvas import ViewMode
+from .history_actions import HistoryActions
 from .selection import select_all, select_none
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ VIEW_MODES = (
 class WindowCommands:
     def __init__(self, window: MainWindow, exporter: Exporter) -> None:
         self._window = window
-        w, canvas, stack = window, window.canvas, window.history.stack
+        w, canvas = window, window.canvas
         std = QKeySequence.StandardKey
         self.open = self._action("&Open…", w.choose_open, [std.Open], "Open a photo")
         self.recent_menu = QMenu("Open &Recent", w)
@@ -44,9 +45,9 @@ class WindowCommands:
         self.models = self._action("&Models…", w.show_models, [], "Download and manage model weights")
         self.quit = self._action("&Quit", w.close, [std.Quit])
 
-        self.undo = stack.createUndoAction(w, "&Undo")
+        self.history_actions = HistoryActions(w.history, w)
+        self.undo, self.redo = self.history_actions.undo, self.history_actions.redo
         self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.redo = stack.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         w.addActions([self.undo, self.redo])
         self.select_all = self._action(
@@ -125,27 +126,13 @@ class WindowCommands:
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         toolbar.addActions([self.open, exporter.export_action, exporter.comparison_action])
         toolbar.addSeparator()
-        toolbar.addActions(self._short_undo_redo())
+        toolbar.addActions([self.history_actions.toolbar_undo, self.history_actions.toolbar_redo])
         toolbar.addSeparator()
         toolbar.addActions(list(self.modes.values()))
         toolbar.addSeparator()
         toolbar.addActions([self.fit, self.actual])
         toolbar.addSeparator()
         toolbar.addActions([self.batch, self.models])
-
-    def _short_undo_redo(self) -> list[QAction]:
-        """Undo and redo with fixed labels for the toolbar (the menu's name the step), so the
-        toolbar does not shift as the text changes; the tooltips name the step."""
-        stack = self._window.history.stack
-        undo = QAction("Undo", self._window, enabled=False)
-        redo = QAction("Redo", self._window, enabled=False)
-        undo.triggered.connect(stack.undo)
-        redo.triggered.connect(stack.redo)
-        stack.canUndoChanged.connect(undo.setEnabled)
-        stack.canRedoChanged.connect(redo.setEnabled)
-        stack.undoTextChanged.connect(lambda text: undo.setToolTip(f"Undo {text}"))
-        stack.redoTextChanged.connect(lambda text: redo.setToolTip(f"Redo {text}"))
-        return [undo, redo]
 
     def show_recent(self, recent: list[Path]) -> None:
         w = self._window

@@ -13,7 +13,7 @@ from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolBar
 
 from app.canvas import ViewMode
 from app.main_window import MainWindow
@@ -201,6 +201,22 @@ def test_undo_and_redo_settings_changes(qtbot, loaded: MainWindow) -> None:
     wait_for_render(qtbot, win)
 
 
+def test_undo_and_redo_actions_follow_the_history(window: MainWindow) -> None:
+    win = window
+    toolbar = {a.text(): a for a in win.findChild(QToolBar, "mainToolbar").actions()}
+    assert not win.commands.undo.isEnabled() and not toolbar["Undo"].isEnabled()
+    assert win.commands.undo.text() == "&Undo"
+    win.controls.strength.slider.setValue(40)
+    step = win.history.undo_text
+    assert step and win.commands.undo.text() == f"&Undo {step}"
+    assert win.commands.undo.isEnabled() and toolbar["Undo"].isEnabled()
+    assert toolbar["Undo"].toolTip() == f"Undo {step}" and not toolbar["Redo"].isEnabled()
+    toolbar["Undo"].trigger()
+    assert win.commands.undo.text() == "&Undo" and not win.commands.undo.isEnabled()
+    assert win.commands.redo.text() == f"&Redo {step}" and toolbar["Redo"].isEnabled()
+    assert win.settings.face.strength == TEST_SETTINGS.face.strength
+
+
 def test_model_code_never_runs_on_the_ui_thread(qtbot, models_dir, store, photos_dir: Path, monkeypatch) -> None:
     import torch
 
@@ -331,14 +347,14 @@ def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
     win.history.push(dataclasses.replace(win.settings, faces=(0,)), "test", "choose a face")
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.6))
     wait_for_render(qtbot, win)
-    image, settings, steps = win.image, win.settings, win.history.stack.count()
+    image, settings, steps = win.image, win.settings, win.history.count
     result, calls = win.last_result, shared_engine.model_calls
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     assert drop_files(win.canvas, [broken])
     qtbot.waitUntil(lambda: win.render_error is not None and win.render_error.startswith("open"), timeout=WAIT_MS)
     assert win.image == image and win.settings == settings and win.settings.faces == (0,)
-    assert win.history.stack.count() == steps and win.history.stack.canUndo()
+    assert win.history.count == steps and win.history.can_undo
     assert win.has_unexported_edits  # "discard" applied to the photo that did not open: nothing is marked
     assert win.last_result is result
     # the photo is still the engine's: a strength change recomposes without running a model again
@@ -392,7 +408,7 @@ def test_leaving_a_photo_with_unexported_edits_asks_save_discard_or_cancel(
 
     # undoing every edit is as good as exported; an export of the current settings too
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.4))
-    win.history.stack.undo()
+    win.history.undo()
     assert not win.has_unexported_edits
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.4))
     wait_for_render(qtbot, win)
