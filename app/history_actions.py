@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
+from .actions import ACTIONS, configure
 from .components import SettingsHistory
 
 
@@ -15,10 +16,12 @@ class HistoryActions:
 
     def __init__(self, history: SettingsHistory, parent: QWidget) -> None:
         self._history = history
-        self.undo = QAction("&Undo", parent)
-        self.redo = QAction("&Redo", parent)
-        self.toolbar_undo = QAction("Undo", parent)
-        self.toolbar_redo = QAction("Redo", parent)
+        self.undo = QAction(parent)
+        self.redo = QAction(parent)
+        configure(self.undo, "undo")
+        configure(self.redo, "redo")
+        self.toolbar_undo = QAction(ACTIONS["undo"].name, parent)
+        self.toolbar_redo = QAction(ACTIONS["redo"].name, parent)
         for action in (self.undo, self.toolbar_undo):
             action.triggered.connect(lambda _checked=False: history.undo())
         for action in (self.redo, self.toolbar_redo):
@@ -28,11 +31,12 @@ class HistoryActions:
 
     def _update(self) -> None:
         h = self._history
-        for menu, toolbar, verb, possible, step in (
-            (self.undo, self.toolbar_undo, "Undo", h.can_undo, h.undo_text),
-            (self.redo, self.toolbar_redo, "Redo", h.can_redo, h.redo_text),
+        for menu, toolbar, name, possible, step in (
+            (self.undo, self.toolbar_undo, "undo", h.can_undo, h.undo_text),
+            (self.redo, self.toolbar_redo, "redo", h.can_redo, h.redo_text),
         ):
-            menu.setText(f"&{verb} {step}" if step else f"&{verb}")
-            toolbar.setToolTip(f"{verb} {step}" if step else verb)
+            spec = ACTIONS[name]
+            menu.setText(f"{spec.text} {step}" if step else spec.text)
+            toolbar.setToolTip(f"{spec.name} {step}" if step else spec.name)
             menu.setEnabled(possible)
             toolbar.setEnabled(possible)

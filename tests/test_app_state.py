@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from app.components import SettingsHistory
-from app.selection import remap_faces, select_none, set_selected
+from app.components.selection import remap_faces, select_none, set_selected
 from restore_core.faces import DetectedFace, landmarks_from_box
 from restore_core.params import FaceOverride, Settings
 

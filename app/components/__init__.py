@@ -4,6 +4,7 @@ gestures into calls on it; import-linter keeps Qt out of this package."""
 
 from .events import Event
 from .history import Origin, SettingsHistory
-from .photo import ImageRef, RenderView
+from .photo import Detection, ImageRef, RenderView
+from .session import PhotoSession
 
-__all__ = ["Event", "ImageRef", "Origin", "RenderView", "SettingsHistory"]
+__all__ = ["Detection", "Event", "ImageRef", "Origin", "PhotoSession", "RenderView", "SettingsHistory"]

@@ -1,10 +1,13 @@
-"""Which photo (``ImageRef``) and which part of it at what scale (``RenderView``): what the
-session, the canvas and the render worker pass each other."""
+"""Which photo (``ImageRef``), which part of it at what scale (``RenderView``), the faces found
+in it (``Detection``): what the session, the canvas and the render worker pass each other."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from restore_core.faces import DetectedFace
+from restore_core.params import DetectionSettings
 
 
 @dataclass(frozen=True)
@@ -22,3 +25,10 @@ class RenderView:
 
     region: tuple[int, int, int, int]
     scale: float
+
+
+@dataclass(frozen=True)
+class Detection:
+    image: ImageRef
+    settings: DetectionSettings
+    faces: tuple[DetectedFace, ...]

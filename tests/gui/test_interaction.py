@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.canvas import ViewMode
+from app.components.viewport import ViewMode
 from app.main_window import MainWindow
 from restore_core.params import FaceOverride
 

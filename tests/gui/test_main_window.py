@@ -15,10 +15,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolBar
 
-from app.canvas import ViewMode
+from app.components.selection import iou
+from app.components.viewport import ViewMode
 from app.main_window import MainWindow
 from app.qimage import qimage_to_rgb8
-from app.selection import iou
 from app.unsaved import UnsavedChoice
 from restore_core.params import GrainSettings
 
@@ -215,6 +215,20 @@ def test_undo_and_redo_actions_follow_the_history(window: MainWindow) -> None:
     assert win.commands.undo.text() == "&Undo" and not win.commands.undo.isEnabled()
     assert win.commands.redo.text() == f"&Redo {step}" and toolbar["Redo"].isEnabled()
     assert win.settings.face.strength == TEST_SETTINGS.face.strength
+
+
+def test_the_shortcuts_help_is_a_table_of_every_shortcut_the_window_has(window: MainWindow) -> None:
+    dialog = window.commands.show_shortcuts()
+    table = dialog.table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    listed = {key for keys in rows for key in keys.split(", ")}
+    native = QKeySequence.SequenceFormat.NativeText
+    shortcuts = {key.toString(native): action.text() for action in window.actions() for key in action.shortcuts()}
+    assert len(shortcuts) > 20 and set(shortcuts) <= listed, set(shortcuts) - listed
+    assert rows[QKeySequence("Ctrl+Z").toString(native)] == "Undo"
+    assert rows[QKeySequence("Ctrl+S").toString(native)] == "Export the restored photo"
+    assert "Space (hold)" in rows
+    dialog.close()
 
 
 def test_model_code_never_runs_on_the_ui_thread(qtbot, models_dir, store, photos_dir: Path, monkeypatch) -> None:
