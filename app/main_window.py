@@ -8,33 +8,29 @@ shown only when they answer the latest request.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeyEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import QSignalThrottler
 
 from restore_core.faces import DetectedFace
 from restore_core.params import Settings
 
 from .batch_dialog import BatchDialog
 from .canvas import ImageCanvas
-from .components import Detection, ImageRef, PhotoSession, RenderView
+from .clipboard import PastedPhotos
+from .components import Detection, ImageRef, PhotoSession
 from .components.selection import select_all, select_none, set_selected
 from .components.viewport import FaceBox, ViewMode
 from .controls import ControlsPanel
@@ -43,8 +39,9 @@ from .face_panel import FacePanel
 from .files import expand_paths, local_files, photo_filter
 from .menus import WindowCommands
 from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
-from .qimage import rgb8_to_qimage
+from .preview import Preview
 from .settings_store import SettingsStore
+from .status import WorkStatus
 from .unsaved import UnsavedChoice, ask_unsaved
 from .widgets import MessageBar
 from .worker import EngineFactory, OpenedImage, RenderService
@@ -54,7 +51,6 @@ if TYPE_CHECKING:
     from restore_core.pipeline import ProgressEvent
 
 APP_NAME = "Facemend"
-RENDER_THROTTLE_MS = 40
 IDENTITY_NOTE = (
     "The identity model (ArcFace) is not installed: automatic pairing, similarity scores and "
     "picking the restoration closest to the reference are unavailable."
@@ -92,30 +88,18 @@ class MainWindow(QMainWindow):
         self.history = self.session.history
         self._check_models = check_models
         self._started = False
-        self.shown_ticket = 0  # the request ``last_result`` answers
-        self._rendering_view: RenderView | None = None  # the view of the latest render request
-        self._canvas_image_id: int | None = None  # the photo the canvas shows
-        self._before_view: tuple[object, QImage | None] = (None, None)  # (image, region, scale), view
-        self.render_error: str | None = None  # why the latest request failed, if it did
         self.engine_ready = False
         self.device_description = ""
-        self._paste_dir: tempfile.TemporaryDirectory[str] | None = None
-        self._pasted = 0
+        self._pasted = PastedPhotos()
         self._batch: BatchDialog | None = None
         self._models: ModelsDialog | None = None
-        # Leading and trailing: the first change renders at once, a drag at most every 40 ms,
-        # and the last position always
-        self._render_throttle = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, self)
-        self._render_throttle.setTimeout(RENDER_THROTTLE_MS)
-        self._render_throttle.triggered.connect(self._request_render)
-        self._render_waiting = False  # a change waits for the throttle
         #: what waits for an export the user asked for before leaving the photo (open, quit)
         self._after_export: dict[int, Callable[[], object]] = {}
-        self._photo_notes: tuple[str, ...] = ()  # the open photo's conversions, shown on open
-        self._notes_shown: set[str] = set()  # model notes are shown once per session
 
         self._build_central()
         self._build_docks()
+        self.work_status = WorkStatus(self.statusBar(), self.service.cancel)
+        self.preview = Preview(self.session, self.service, self.canvas, self.work_status.show_busy, self)
         status = self.statusBar().showMessage
         self.exporter = Exporter(
             self,
@@ -125,7 +109,7 @@ class MainWindow(QMainWindow):
             split=lambda: self.canvas.split,
             status=status,
             show_error=self.show_error,
-            show_busy=self.show_busy,
+            show_busy=self.work_status.show_busy,
         )
         self.commands = WindowCommands(
             self,
@@ -148,7 +132,7 @@ class MainWindow(QMainWindow):
             open_paths=self.open_paths,
             engine_description=lambda: self.device_description,
         )
-        self._build_status_bar()
+        self.statusBar().showMessage("Starting the restoration engine…")
         self._connect()
         self._show_settings(self.history.current)
         self._restore_layout()
@@ -184,25 +168,6 @@ class MainWindow(QMainWindow):
         self.settings_dock.setMinimumWidth(320)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.settings_dock)
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.size_label = QLabel()
-        self.zoom_label = QLabel()
-        self.size_label.setContentsMargins(12, 0, 6, 0)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setMaximumHeight(16)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop the work in progress")
-        self.cancel_button.clicked.connect(self.service.cancel)
-        self.cancel_button.hide()
-        for widget in (self.progress, self.cancel_button, self.size_label, self.zoom_label):
-            bar.addPermanentWidget(widget)
-        bar.showMessage("Starting the restoration engine…")
-
     def _connect(self) -> None:
         s = self.service.signals
         s.ready.connect(self._on_ready)
@@ -213,7 +178,7 @@ class MainWindow(QMainWindow):
         s.progress.connect(self._on_progress)
         s.failed.connect(self._on_failed)
         s.cancelled.connect(self._on_cancelled)
-        s.idle.connect(lambda: self._work_done(None))
+        s.idle.connect(lambda: self.work_status.show_busy(False))
         self.session.faces_changed.connect(self._show_faces)
         self.session.settings_changed.connect(self._on_settings_changed)
         self.exporter.succeeded.connect(self._on_export_succeeded)
@@ -223,8 +188,7 @@ class MainWindow(QMainWindow):
         self.canvas.face_clicked.connect(self.toggle_face)
         self.canvas.files_dropped.connect(self.open_paths)
         self.canvas.reference_dropped.connect(self.set_reference)
-        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
-        self.canvas.view_changed.connect(self._on_view_changed)
+        self.canvas.zoom_changed.connect(self.work_status.show_zoom)
         panel = self.face_panel
         panel.selection_toggled.connect(self.select_face)
         panel.select_all_requested.connect(self.commands.select_all.trigger)
@@ -279,9 +243,7 @@ class MainWindow(QMainWindow):
         self.store.set_text("view_mode", self.canvas.mode.value)
         self.store.sync()
         self.service.shutdown()
-        if self._paste_dir is not None:
-            self._paste_dir.cleanup()
-            self._paste_dir = None
+        self._pasted.cleanup()
         super().closeEvent(event)
 
     def _on_ready(self, device: str) -> None:
@@ -350,7 +312,7 @@ class MainWindow(QMainWindow):
             return
         self.session.begin_open(path)
         self.statusBar().showMessage(f"Opening {path.name}…")
-        self._request_render()
+        self.preview.request()
 
     def choose_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a photo", self.store.folder("open"), photo_filter())
@@ -359,38 +321,25 @@ class MainWindow(QMainWindow):
 
     def paste(self) -> None:
         """Open a copied file, or a copied image (saved to a temporary PNG first)."""
-        clipboard = QGuiApplication.clipboard()
-        data = clipboard.mimeData()
-        files = local_files(data.urls()) if data.hasUrls() else []
-        if files:
-            self.open_paths(files)
-            return
-        image = clipboard.image()
-        if image.isNull():
+        if paths := self._pasted.take():
+            self.open_paths(paths)
+        else:
             self.statusBar().showMessage("The clipboard holds no photo", 5000)
-            return
-        if self._paste_dir is None:
-            self._paste_dir = tempfile.TemporaryDirectory(prefix="facemend-paste-")
-        self._pasted += 1
-        path = Path(self._paste_dir.name) / f"Pasted photo {self._pasted}.png"
-        image.convertToFormat(QImage.Format.Format_RGB888).save(str(path))
-        self.open_image(path)
 
     def _on_opened(self, opened: OpenedImage) -> None:
         if not self.session.opened(opened.image, opened.default_suffix):
             return
         path = opened.image.path
         height, width = opened.original_rgb8.shape[:2]
-        self._canvas_image_id = opened.image.id
-        self.canvas.set_images(rgb8_to_qimage(opened.original_rgb8))
+        self.preview.show_photo(opened.image, opened.original_rgb8)
         self.canvas.setFocus()
         self.face_panel.set_faces((), self.settings)
         self.setWindowTitle(f"{path.name} — {APP_NAME}")
-        self.size_label.setText(f"{width} × {height}")
-        if self._paste_dir is None or not path.is_relative_to(self._paste_dir.name):
+        self.work_status.show_photo_size(width, height)
+        if not self._pasted.holds(path):
             self.store.set_folder("open", path.parent)
             self.commands.show_recent(self.store.add_recent_file(path))
-        self._photo_notes = opened.notes
+        self.session.photo_notes = opened.notes
         notes = f" Note: {'; '.join(opened.notes)}" if opened.notes else ""
         self.statusBar().showMessage(f"Opened {path.name}; finding faces…{notes}")
 
@@ -421,7 +370,7 @@ class MainWindow(QMainWindow):
     def _on_settings_changed(self, settings: Settings, origin: str) -> None:
         self._show_settings(settings)
         if self.image is not None and origin != "reset":
-            self._schedule_render()
+            self.preview.schedule()
         if self._batch is not None:
             self._batch.set_settings(settings)
 
@@ -462,41 +411,9 @@ class MainWindow(QMainWindow):
             self.set_reference(index, Path(path))
 
     # ================================================================ rendering
-    @property
-    def render_pending(self) -> bool:
-        """A settings change waits for the render throttle (it asks the worker within 40 ms)."""
-        return self._render_waiting
-
-    def _schedule_render(self) -> None:
-        self._render_waiting = True
-        self._render_throttle.throttle()
-
-    def _request_render(self) -> None:
-        self._render_waiting = False
-        if (image := self.image) is not None:
-            self.render_error = None
-            # Until the canvas shows this photo, its view belongs to the previous one: ask for
-            # the whole photo; showing it changes the view and asks again, cancelling this render.
-            showing = self._canvas_image_id == image.id
-            self._rendering_view = self.canvas.render_view() if showing else None
-            self.service.render(image, self.settings, self._rendering_view)
-            self.show_busy(True)
-
-    def _on_view_changed(self) -> None:
-        """Zoom or pan: render again only when the view needs pixels the last request lacks."""
-        if self.image is not None and self.canvas.render_view() != self._rendering_view:
-            self._schedule_render()
-
     def _on_rendered(self, ticket: int, result: RenderResult) -> None:
-        if ticket < self.service.latest_render_ticket:
+        if not self.preview.show_result(ticket, result):
             return  # stale: a newer request is on its way
-        self.session.last_result = result
-        self.shown_ticket = ticket
-        # The original view changes with the region and scale only: a slider move reuses it.
-        view_key = (self.image.id if self.image else None, result.region, result.scale)
-        if view_key != self._before_view[0] and result.original_rgb8 is not None:
-            self._before_view = (view_key, rgb8_to_qimage(result.original_rgb8))
-        self.canvas.set_after(rgb8_to_qimage(result.rgb8), result.region, self._before_view[1])
         self.face_panel.set_renders(result.faces)
         if self.message_bar.is_error:
             self.message_bar.hide()  # whatever failed before works again
@@ -508,59 +425,36 @@ class MainWindow(QMainWindow):
             )
         else:
             self.statusBar().showMessage(f"{restored} of {len(result.faces)} faces restored", 8000)
-            self.show_busy(False)
+            self.work_status.show_busy(False)
 
     def _show_model_notes(self, notes: tuple[str, ...]) -> None:
         """Model files that are not the published ones: said once per session, in the message bar."""
-        new = [n for n in notes if n not in self._photo_notes and n not in self._notes_shown]
-        if new:
-            self._notes_shown.update(new)
+        if new := self.session.unseen_model_notes(notes):
             text = "\n".join(n[:1].upper() + n[1:] for n in new)
             self.message_bar.show_message(text, actions=[("Open Models…", self.show_models)])
 
     def _on_progress(self, ticket: int, event: ProgressEvent) -> None:
-        if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):
-            return
-        self.show_busy(True)
-        if event.total:
-            self.progress.setRange(0, event.total)
-            self.progress.setValue(event.done)
-        else:
-            self.progress.setRange(0, 0)
-        if event.message:
-            text = event.message[:1].upper() + event.message[1:]
-            self.statusBar().showMessage(text + ("…" if event.done < event.total else ""))
-
-    def show_busy(self, busy: bool) -> None:
-        """The progress bar and its Cancel button, while the worker works for the window."""
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        if busy and self.progress.maximum() == self.progress.value():
-            self.progress.setRange(0, 0)
+        if ticket >= self.service.latest_render_ticket or self.exporter.owns(ticket):
+            self.work_status.show_progress(event)
 
     def _on_cancelled(self, ticket: int) -> None:
         if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):
             return  # superseded by a newer render, which is running: nothing was stopped
-        self._work_done("Cancelled")
-
-    def _work_done(self, message: str | None) -> None:
-        self.show_busy(False)
-        if message:
-            self.statusBar().showMessage(message, 5000)
+        self.work_status.show_busy(False)
+        self.statusBar().showMessage("Cancelled", 5000)
 
     def _on_failed(self, ticket: int, stage: str, message: str) -> None:
         if stage == "export" or ticket < self.service.latest_render_ticket:
             return  # exports report their own failures; stale failures are moot
-        self.show_busy(False)
-        self.render_error = f"{stage}: {message}"
+        self.work_status.show_busy(False)
+        self.preview.render_error = f"{stage}: {message}"
         if stage == "open":
             self.show_error("Cannot open the photo", message)
             failed = self.session.open_failed()  # the previous photo is back: nothing is computed again
             self.statusBar().showMessage(f"Could not open {failed.path.name if failed else 'the photo'}", 8000)
             return
         # the after image would show other settings than the controls: show the photo alone
-        self.session.last_result = None
-        self.canvas.set_after(None)
+        self.preview.clear_result()
         self.statusBar().showMessage(
             f"Could not {'find the faces' if stage == 'detect' else 'restore the faces'}: see above", 15000
         )
@@ -621,4 +515,4 @@ class MainWindow(QMainWindow):
     def _models_changed(self) -> None:
         self.message_bar.hide()
         self._check_first_start()
-        self._request_render()
+        self.preview.request()

@@ -115,3 +115,13 @@ def test_only_models_with_a_licence_notice_newly_used_are_asked_about() -> None:
     assert session.models_newly_used(s) == []
     session.history.push(codeformer)
     assert session.models_newly_used(codeformer.with_override(0, model="codeformer")) == []
+
+
+def test_model_notes_are_said_once_and_never_the_photos_own() -> None:
+    session = PhotoSession(Settings())
+    session.photo_notes = ("converted from 16-bit",)
+    assert session.unseen_model_notes(("converted from 16-bit", "model a is not the published file")) == [
+        "model a is not the published file"
+    ]
+    assert session.unseen_model_notes(("model a is not the published file",)) == []
+    assert session.unseen_model_notes(("model b is not the published file",)) == ["model b is not the published file"]

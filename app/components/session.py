@@ -60,6 +60,8 @@ class PhotoSession:
         self._faces: Faces = ()
         self.last_result: RenderResult | None = None  # the latest render shown
         self.export_suffix = ".png"  # the opened photo's default export extension
+        self.photo_notes: tuple[str, ...] = ()  # the open photo's conversions, said when it opened
+        self._notes_said: set[str] = set()
         #: the face list the settings refer to is another one (detection, undo, redo); with the settings
         self.faces_changed: Event[[Faces, Settings]] = Event()
         #: the settings changed (after ``faces_changed`` when both did), and why
@@ -157,6 +159,13 @@ class PhotoSession:
             for name, spec in MODELS.items()
             if spec.licence_notice and uses_model(settings, name) and not uses_model(self.settings, name)
         ]
+
+    def unseen_model_notes(self, notes: tuple[str, ...]) -> list[str]:
+        """A render's notes not said yet (model files that are not the published ones): each is
+        said once per session; the photo's own notes were said when it opened."""
+        new = [n for n in notes if n not in self.photo_notes and n not in self._notes_said]
+        self._notes_said.update(new)
+        return new
 
     def exported(self, settings: Settings | None) -> None:
         """An export of the restored photo with ``settings`` succeeded: saved, if they are current."""

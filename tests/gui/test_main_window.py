@@ -96,12 +96,12 @@ def test_strength_slider_rerenders_the_faces(qtbot, loaded: MainWindow) -> None:
     edit(win, grain=FACE_GRAIN)
     _show_at_100_percent(qtbot, win)
     strong = win.last_result.rgb8
-    first_ticket = win.shown_ticket
+    first_ticket = win.preview.shown_ticket
 
     win.controls.strength.slider.setValue(0)  # as a drag to the far left
     assert win.settings.face.strength == 0.0
     wait_for_render(qtbot, win)
-    assert win.shown_ticket > first_ticket
+    assert win.preview.shown_ticket > first_ticket
     weak = win.last_result.rgb8
     original = qimage_to_rgb8(win.canvas._before)
     x1, y1, x2, y2 = (round(v) for v in win.faces[0].box)
@@ -287,7 +287,7 @@ def test_a_broken_file_is_reported_and_the_photo_stays(qtbot, loaded: MainWindow
     box.close()
     # the photo shown before stays, with its result: nothing is opened or restored again
     assert win.image is not None and win.image.path.name == PHOTO
-    assert win.last_result is not None and not win.render_pending
+    assert win.last_result is not None and not win.preview.pending
 
 
 def test_zooming_in_renders_only_the_visible_part_at_full_resolution(qtbot, loaded: MainWindow) -> None:
@@ -349,7 +349,7 @@ def test_renders_superseded_by_newer_ones_are_not_reported_as_cancelled(
     wait_for_render(qtbot, win)
     assert win.last_result.faces[0].creativity == 0.4
     assert "Cancelled" not in messages
-    assert win.progress.isHidden()  # not left busy, nor made idle early
+    assert win.work_status.progress.isHidden()  # not left busy, nor made idle early
 
 
 def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
@@ -366,7 +366,9 @@ def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     assert drop_files(win.canvas, [broken])
-    qtbot.waitUntil(lambda: win.render_error is not None and win.render_error.startswith("open"), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: win.preview.render_error is not None and win.preview.render_error.startswith("open"), timeout=WAIT_MS
+    )
     assert win.image == image and win.settings == settings and win.settings.faces == (0,)
     assert win.history.count == steps and win.history.can_undo
     assert win.has_unexported_edits  # "discard" applied to the photo that did not open: nothing is marked
