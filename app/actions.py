@@ -74,11 +74,16 @@ GESTURES = (
 )
 
 
-def key_sequences(spec: ActionSpec) -> list[QKeySequence]:
-    """The spec's shortcuts; a standard key stands for this platform's bindings of it."""
+def key_sequences(spec: ActionSpec, *, primary_only: bool = False) -> list[QKeySequence]:
+    """The spec's shortcuts; a standard key stands for this platform's bindings of it (only its
+    main one with ``primary_only``: the help leaves out Shift+Ins, media keys and the like)."""
     keys: list[QKeySequence] = []
     for key in spec.keys:
-        keys.extend(QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [QKeySequence(key)])
+        if isinstance(key, QKeySequence.StandardKey):
+            bindings = QKeySequence.keyBindings(key)
+            keys.extend(bindings[:1] if primary_only else bindings)
+        else:
+            keys.append(QKeySequence(key))
     return keys
 
 
@@ -101,12 +106,18 @@ def configure(action: QAction, name: str) -> None:
     action.setStatusTip(spec.tip)
 
 
+def shortcut_text(name: str) -> str:
+    """The first shortcut of ``ACTIONS[name]`` as this platform writes it, for messages."""
+    keys = key_sequences(ACTIONS[name])
+    return keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
+
+
 def shortcut_rows() -> list[tuple[str, str]]:
     """The shortcuts help: (keys as this platform writes them, what they do), every action with
-    a shortcut in menu order, then the gestures."""
+    a shortcut in the table's order, then the gestures."""
     rows = []
     for spec in ACTIONS.values():
-        keys = key_sequences(spec)
+        keys = key_sequences(spec, primary_only=True)
         if keys:
             rows.append((", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys), spec.name))
     return rows + list(GESTURES)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from restore_core.faces import DetectedFace
 from restore_core.params import Settings
 
+from .actions import shortcut_text
 from .batch_dialog import BatchDialog
 from .canvas import ImageCanvas
 from .clipboard import PastedPhotos
@@ -250,7 +251,7 @@ class MainWindow(QMainWindow):
         self.engine_ready = True
         self.device_description = device
         if self.image is None:
-            self.statusBar().showMessage(f"Ready ({device}). Drop a photo or press Ctrl+O.", 8000)
+            self.statusBar().showMessage(f"Ready ({device}). Drop a photo or press {shortcut_text('open')}.", 8000)
 
     # ================================================================ opening
     @property

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
+from ..actions import shortcut_text
 from ..components.viewport import FaceBox, ViewMode, Viewport
 
 BACKGROUND = QColor(38, 38, 40)
@@ -21,7 +22,6 @@ SELECTED = QColor(72, 200, 120)
 EXCLUDED = QColor(200, 200, 200)
 DIVIDER = QColor(255, 255, 255)
 DROP_TARGET = QColor(80, 190, 255)
-PLACEHOLDER = "Drop a photo here, or press Ctrl+O to open one"
 
 
 @dataclass(frozen=True)
@@ -206,4 +206,5 @@ def paint_placeholder(painter: QPainter, rect: QRectF, font: QFont) -> None:
     big.setPointSizeF(big.pointSizeF() * 1.3)
     painter.setFont(big)
     painter.setPen(QColor(200, 200, 205))
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
+    text = f"Drop a photo here, or press {shortcut_text('open')} to open one"
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

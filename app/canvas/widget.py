@@ -258,21 +258,22 @@ class ImageCanvas(QWidget):
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._before is not None else Qt.CursorShape.ArrowCursor)
 
+    def _hold_on_space(self, event: QKeyEvent, holding: bool) -> bool:
+        """Space held shows the original; True when the event was that."""
+        if event.key() != Qt.Key.Key_Space:
+            return False
+        if not event.isAutoRepeat():
+            self.set_holding_original(holding)
+        event.accept()
+        return True
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space:
-            if not event.isAutoRepeat():
-                self.set_holding_original(True)
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not self._hold_on_space(event, True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space:
-            if not event.isAutoRepeat():
-                self.set_holding_original(False)
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
+        if not self._hold_on_space(event, False):
+            super().keyReleaseEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
         self.set_holding_original(False)  # the release would go elsewhere
