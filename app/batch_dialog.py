@@ -35,8 +35,7 @@ from PySide6.QtWidgets import (
 
 from restore_core.params import Settings
 
-from .canvas import local_files
-from .files import expand_paths, photo_filter
+from .files import expand_paths, local_files, photo_filter
 from .settings_store import SettingsStore
 from .widgets import fill_combo
 from .worker import BatchItem, RenderService

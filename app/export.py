@@ -4,11 +4,12 @@ asking before anything existing is replaced. The writing itself happens in the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from restore_core.errors import OutputError
@@ -16,10 +17,12 @@ from restore_core.io import check_output_path
 from restore_core.params import Settings
 from restore_core.pipeline import Comparison, Exports
 
+from .actions import make_action
 from .settings_store import SettingsStore
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .components import PhotoSession
+    from .worker import RenderService
 
 IMAGE_FILTERS = ";;".join(
     ("JPEG (*.jpg *.jpeg)", "PNG (*.png)", "TIFF (*.tif *.tiff)", "WebP (*.webp)", "HEIC (*.heic)", "All files (*)")
@@ -80,34 +83,36 @@ class Exporter(QObject):
     #: an export failed (the error was shown): its ticket
     failed = Signal(int)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self._store = window.store
+    def __init__(
+        self,
+        parent: QWidget,
+        *,
+        session: PhotoSession,
+        service: RenderService,
+        store: SettingsStore,
+        split: Callable[[], float],
+        status: Callable[[str, int], None],
+        show_error: Callable[[str, str], None],
+        show_busy: Callable[[bool], None],
+    ) -> None:
+        """``parent`` owns the actions and dialogs; ``split`` is the divider's position for a
+        split comparison; ``status`` shows a message for some milliseconds (0: until replaced)."""
+        super().__init__(parent)
+        self._parent = parent
+        self._session, self._service, self._store = session, service, store
+        self._split, self._status, self._show_error, self._show_busy = split, status, show_error, show_busy
         self._tickets: dict[int, Settings | None] = {}  # ticket -> the Settings of the photo it writes
-        self.export_action = self._action("&Export…", self.choose_export, "Ctrl+S", "Save the restored photo")
-        self.comparison_action = self._action(
-            "Export &Comparison…", self.choose_comparison, "Ctrl+Shift+S", "Save a before/after image"
-        )
-        self.faces_action = self._action("Export &Faces JSON…", self.choose_faces, None, "Save the faces and settings")
+        self.export_action = make_action("export", parent, self.choose_export)
+        self.comparison_action = make_action("export_comparison", parent, self.choose_comparison)
+        self.faces_action = make_action("export_faces", parent, self.choose_faces)
         self.faces_json_option = self._option("Write Faces JSON With Exports", "export_faces_json", True)
         self.split_option = self._option("Comparison Split at the Divider", "comparison_split", False)
         self.labels_option = self._option("Label the Comparison (Before, After)", "comparison_labels", True)
-        signals = window.service.signals
-        signals.exported.connect(self._exported)
-        signals.failed.connect(self._failed)
-
-    def _action(self, text: str, slot: Any, shortcut: str | None, tip: str) -> QAction:
-        action = QAction(text, self._window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self._window.addAction(action)
-        return action
+        service.signals.exported.connect(self._exported)
+        service.signals.failed.connect(self._failed)
 
     def _option(self, text: str, flag: str, default: bool) -> QAction:
-        action = QAction(text, self._window, checkable=True)
+        action = QAction(text, self._parent, checkable=True)
         action.setChecked(self._store.flag(flag, default))
         action.toggled.connect(lambda on: self._store.set_flag(flag, on))
         return action
@@ -117,30 +122,30 @@ class Exporter(QObject):
 
     # ---------------------------------------------------------------- asking where
     def _source(self) -> Path | None:
-        win = self._window
-        if win.image is None or win.last_result is None:
-            win.statusBar().showMessage("Open a photo first", 5000)
+        image = self._session.image
+        if image is None or self._session.last_result is None:
+            self._status("Open a photo first", 5000)
             return None
-        return win.image.path
+        return image.path
 
     def choose_export(self) -> int | None:
         """Ask where, then export the restored photo; the ticket, or None when nothing was queued."""
         if (source := self._source()) is not None:
-            name = f"{source.stem}_restored{self._window.export_suffix}"
-            if (path := ask_save_path(self._window, self._store, "Export restored photo", name)) is not None:
+            name = f"{source.stem}_restored{self._session.export_suffix}"
+            if (path := ask_save_path(self._parent, self._store, "Export restored photo", name)) is not None:
                 return self.export_image(path)
         return None
 
     def choose_comparison(self) -> None:
         if (source := self._source()) is not None:
             name = f"{source.stem}_comparison.jpg"
-            if (path := ask_save_path(self._window, self._store, "Export before/after comparison", name)) is not None:
+            if (path := ask_save_path(self._parent, self._store, "Export before/after comparison", name)) is not None:
                 self.export_comparison(path)
 
     def choose_faces(self) -> None:
         if (source := self._source()) is not None:
             name = f"{source.stem}_faces.json"
-            if (path := ask_save_path(self._window, self._store, "Export faces JSON", name, JSON_FILTER)) is not None:
+            if (path := ask_save_path(self._parent, self._store, "Export faces JSON", name, JSON_FILTER)) is not None:
                 self.export_faces(path)
 
     # ---------------------------------------------------------------- exporting
@@ -152,7 +157,7 @@ class Exporter(QObject):
     def export_comparison(self, path: Path) -> int | None:
         style = Comparison(
             mode="split" if self.split_option.isChecked() else "side_by_side",
-            split=self._window.canvas.split,
+            split=self._split(),
             labels=self.labels_option.isChecked(),
         )
         return self._export(Exports(comparison=path, comparison_style=style))
@@ -162,34 +167,34 @@ class Exporter(QObject):
 
     def _export(self, exports: Exports) -> int | None:
         """Refuse the original, ask before replacing, then queue; returns the ticket, or None."""
-        win = self._window
-        if win.image is None:
+        image, settings = self._session.image, self._session.settings
+        if image is None:
             return None
         targets = exports.paths
         try:  # the core's one never-overwrite rule (symlinks and hard links included); replacing is asked below
             for target in targets:
-                check_output_path(win.image.path, target, overwrite=True)
+                check_output_path(image.path, target, overwrite=True)
         except OutputError as exc:
-            win.show_error("Export refused", f"{exc}; choose another name")
+            self._show_error("Export refused", f"{exc}; choose another name")
             return None
-        answer = confirm_overwrite(win, targets)
+        answer = confirm_overwrite(self._parent, targets)
         if answer is False:
-            win.statusBar().showMessage("Export cancelled: nothing was replaced", 5000)
+            self._status("Export cancelled: nothing was replaced", 5000)
             return None
-        ticket = win.service.export(win.image, win.settings, exports, overwrite=bool(answer))
-        self._tickets[ticket] = win.settings if exports.image is not None else None
-        win.statusBar().showMessage(f"Exporting {', '.join(t.name for t in targets)}…")
-        win.show_busy(True)
+        ticket = self._service.export(image, settings, exports, overwrite=bool(answer))
+        self._tickets[ticket] = settings if exports.image is not None else None
+        self._status(f"Exporting {', '.join(t.name for t in targets)}…", 0)
+        self._show_busy(True)
         return ticket
 
     def _exported(self, ticket: int, paths: list[Path]) -> None:
         if ticket in self._tickets:
             settings = self._tickets.pop(ticket)
-            self._window.statusBar().showMessage("Saved " + ", ".join(str(p) for p in paths), 10000)
+            self._status("Saved " + ", ".join(str(p) for p in paths), 10000)
             self.succeeded.emit(ticket, settings)
 
     def _failed(self, ticket: int, stage: str, message: str) -> None:
         if ticket in self._tickets:
             del self._tickets[ticket]
-            self._window.show_error("Export failed", message)
+            self._show_error("Export failed", message)
             self.failed.emit(ticket)

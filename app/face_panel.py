@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 from restore_core.faces import DetectedFace
 from restore_core.params import FaceOverride, Settings, field_range
 
-from .canvas import local_files
 from .controls import MODEL_CHOICES
+from .files import local_files
 from .qimage import rgb8_to_qimage
 from .widgets import ValueSlider, fill_combo, select_data
 

@@ -38,3 +38,8 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             out.append(path)
     return out
+
+
+def local_files(urls: list) -> list[Path]:
+    """The local files among dropped or pasted URLs (``QUrl``s; remote ones are left out)."""
+    return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]

@@ -1,59 +1,57 @@
 """The main window: canvas in the middle, faces on the left, settings on the right.
 
-The window holds the state the user sees (the photo, its faces, the settings and their undo
-history) and turns every change into a request to the render worker; it never runs model code.
-Results come back as signals and are shown only when they answer the latest request.
+The window shows a ``PhotoSession`` (the photo, its faces, the settings and their undo
+history, all without Qt), turns the user's gestures into calls on it and every change into a
+request to the render worker; it never runs model code. Results come back as signals and are
+shown only when they answer the latest request.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeyEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import QSignalThrottler
 
 from restore_core.faces import DetectedFace
-from restore_core.params import DetectionSettings, Settings
+from restore_core.params import Settings
 
+from .actions import shortcut_text
 from .batch_dialog import BatchDialog
-from .canvas import FaceBox, ImageCanvas, RenderView, ViewMode, local_files
+from .canvas import ImageCanvas
+from .clipboard import PastedPhotos
+from .components import Detection, ImageRef, PhotoSession
+from .components.selection import select_all, select_none, set_selected
+from .components.viewport import FaceBox, ViewMode
 from .controls import ControlsPanel
 from .export import Exporter
 from .face_panel import FacePanel
-from .files import expand_paths, photo_filter
-from .history import SettingsHistory
+from .files import expand_paths, local_files, photo_filter
 from .menus import WindowCommands
 from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
-from .qimage import rgb8_to_qimage
-from .selection import remap_faces, set_selected
+from .preview import Preview
 from .settings_store import SettingsStore
+from .status import WorkStatus
 from .unsaved import UnsavedChoice, ask_unsaved
 from .widgets import MessageBar
-from .worker import Detection, EngineFactory, ImageRef, OpenedImage, RenderService
+from .worker import EngineFactory, OpenedImage, RenderService
 
 if TYPE_CHECKING:
     from restore_core.engine import RenderEngine, RenderResult
     from restore_core.pipeline import ProgressEvent
 
 APP_NAME = "Facemend"
-RENDER_THROTTLE_MS = 40
 IDENTITY_NOTE = (
     "The identity model (ArcFace) is not installed: automatic pairing, similarity scores and "
     "picking the restoration closest to the reference are unavailable."
@@ -65,10 +63,6 @@ def default_engine_factory() -> RenderEngine:
     from restore_core.engine import RenderEngine
 
     return RenderEngine(device="auto", allow_download=False)
-
-
-def uses_model(settings: Settings, name: str) -> bool:
-    return settings.face.model == name or any(o.model == name for _, o in settings.overrides)
 
 
 def _identity_installed() -> bool:
@@ -91,49 +85,55 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.store = store or SettingsStore()
         self.service = RenderService(engine_factory or default_engine_factory, self)
-        self.history = SettingsHistory(self.store.last_settings(), self)
+        self.session = PhotoSession(self.store.last_settings())
+        self.history = self.session.history
         self._check_models = check_models
         self._started = False
-        self._image: ImageRef | None = None
-        #: while a photo opens: the state of the photo before it, put back if the open fails
-        self._previous_state: tuple[Any, ...] | None = None
-        #: while a photo opens: its settings (no per-face choices); the history is reset only once it opened
-        self._opening_settings: Settings | None = None
-        self._image_ids = 0
-        self.export_suffix = ".png"  # the opened photo's default export extension
-        #: face lists of the current photo by detection settings; ``_basis`` is the detection
-        #: whose face list the indices in the current settings refer to
-        self._face_lists: dict[DetectionSettings, tuple[DetectedFace, ...]] = {}
-        self._basis: DetectionSettings | None = None
-        self._faces: tuple[DetectedFace, ...] = ()
-        self.last_result: RenderResult | None = None
-        self.shown_ticket = 0  # the request ``last_result`` answers
-        self._rendering_view: RenderView | None = None  # the view of the latest render request
-        self._canvas_image_id: int | None = None  # the photo the canvas shows
-        self._before_view: tuple[object, QImage | None] = (None, None)  # (image, region, scale), view
-        self.render_error: str | None = None  # why the latest request failed, if it did
         self.engine_ready = False
         self.device_description = ""
-        self._paste_dir: tempfile.TemporaryDirectory[str] | None = None
-        self._pasted = 0
+        self._pasted = PastedPhotos()
         self._batch: BatchDialog | None = None
         self._models: ModelsDialog | None = None
-        # Leading and trailing: the first change renders at once, a drag at most every 40 ms,
-        # and the last position always
-        self._render_throttle = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, self)
-        self._render_throttle.setTimeout(RENDER_THROTTLE_MS)
-        self._render_throttle.triggered.connect(self._request_render)
-        self._render_waiting = False  # a change waits for the throttle
         #: what waits for an export the user asked for before leaving the photo (open, quit)
         self._after_export: dict[int, Callable[[], object]] = {}
-        self._photo_notes: tuple[str, ...] = ()  # the open photo's conversions, shown on open
-        self._notes_shown: set[str] = set()  # model notes are shown once per session
 
         self._build_central()
         self._build_docks()
-        self.exporter = Exporter(self)
-        self.commands = WindowCommands(self, self.exporter)
-        self._build_status_bar()
+        self.work_status = WorkStatus(self.statusBar(), self.service.cancel)
+        self.preview = Preview(self.session, self.service, self.canvas, self.work_status.show_busy, self)
+        status = self.statusBar().showMessage
+        self.exporter = Exporter(
+            self,
+            session=self.session,
+            service=self.service,
+            store=self.store,
+            split=lambda: self.canvas.split,
+            status=status,
+            show_error=self.show_error,
+            show_busy=self.work_status.show_busy,
+        )
+        self.commands = WindowCommands(
+            self,
+            slots={
+                "open": self.choose_open,
+                "paste": self.paste,
+                "batch": self.show_batch,
+                "models": self.show_models,
+                "quit": self.close,
+                "select_all": lambda: self.edit(select_all(self.settings), "", "Restore all faces"),
+                "select_none": lambda: self.edit(select_none(self.settings), "", "Restore no faces"),
+                "reset": self.controls.reset_button.click,
+            },
+            history=self.history,
+            canvas=self.canvas,
+            exporter=self.exporter,
+            store=self.store,
+            docks=(self.faces_dock, self.settings_dock),
+            set_view_mode=self.set_view_mode,
+            open_paths=self.open_paths,
+            engine_description=lambda: self.device_description,
+        )
+        self.statusBar().showMessage("Starting the restoration engine…")
         self._connect()
         self._show_settings(self.history.current)
         self._restore_layout()
@@ -169,25 +169,6 @@ class MainWindow(QMainWindow):
         self.settings_dock.setMinimumWidth(320)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.settings_dock)
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.size_label = QLabel()
-        self.zoom_label = QLabel()
-        self.size_label.setContentsMargins(12, 0, 6, 0)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setMaximumHeight(16)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop the work in progress")
-        self.cancel_button.clicked.connect(self.service.cancel)
-        self.cancel_button.hide()
-        for widget in (self.progress, self.cancel_button, self.size_label, self.zoom_label):
-            bar.addPermanentWidget(widget)
-        bar.showMessage("Starting the restoration engine…")
-
     def _connect(self) -> None:
         s = self.service.signals
         s.ready.connect(self._on_ready)
@@ -198,8 +179,9 @@ class MainWindow(QMainWindow):
         s.progress.connect(self._on_progress)
         s.failed.connect(self._on_failed)
         s.cancelled.connect(self._on_cancelled)
-        s.idle.connect(lambda: self._work_done(None))
-        self.history.changed.connect(self._on_settings_changed)
+        s.idle.connect(lambda: self.work_status.show_busy(False))
+        self.session.faces_changed.connect(self._show_faces)
+        self.session.settings_changed.connect(self._on_settings_changed)
         self.exporter.succeeded.connect(self._on_export_succeeded)
         self.exporter.failed.connect(self._on_export_failed)
         self.controls.edited.connect(self.edit)
@@ -207,8 +189,7 @@ class MainWindow(QMainWindow):
         self.canvas.face_clicked.connect(self.toggle_face)
         self.canvas.files_dropped.connect(self.open_paths)
         self.canvas.reference_dropped.connect(self.set_reference)
-        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
-        self.canvas.view_changed.connect(self._on_view_changed)
+        self.canvas.zoom_changed.connect(self.work_status.show_zoom)
         panel = self.face_panel
         panel.selection_toggled.connect(self.select_face)
         panel.select_all_requested.connect(self.commands.select_all.trigger)
@@ -263,29 +244,31 @@ class MainWindow(QMainWindow):
         self.store.set_text("view_mode", self.canvas.mode.value)
         self.store.sync()
         self.service.shutdown()
-        if self._paste_dir is not None:
-            self._paste_dir.cleanup()
-            self._paste_dir = None
+        self._pasted.cleanup()
         super().closeEvent(event)
 
     def _on_ready(self, device: str) -> None:
         self.engine_ready = True
         self.device_description = device
-        if self._image is None:
-            self.statusBar().showMessage(f"Ready ({device}). Drop a photo or press Ctrl+O.", 8000)
+        if self.image is None:
+            self.statusBar().showMessage(f"Ready ({device}). Drop a photo or press {shortcut_text('open')}.", 8000)
 
     # ================================================================ opening
     @property
     def settings(self) -> Settings:
-        return self._opening_settings or self.history.current
+        return self.session.settings
 
     @property
     def image(self) -> ImageRef | None:
-        return self._image
+        return self.session.image
 
     @property
     def faces(self) -> tuple[DetectedFace, ...]:
-        return self._faces
+        return self.session.faces
+
+    @property
+    def last_result(self) -> RenderResult | None:
+        return self.session.last_result
 
     def open_paths(self, paths: list[Path]) -> None:
         """One photo opens here; several, or a folder, go to the batch queue."""
@@ -301,16 +284,15 @@ class MainWindow(QMainWindow):
     # ================================================================ unexported edits
     @property
     def has_unexported_edits(self) -> bool:
-        """Edits made since the photo opened or was last exported (undoing them all counts as none)."""
-        return self._image is not None and not self.history.stack.isClean()
+        return self.session.has_unexported_edits
 
     def may_leave_photo(self, then: Callable[[], object]) -> bool:
         """Whether the open photo may be left now. With unexported edits the user chooses:
         export first (``then`` runs once the export has succeeded), discard them, or stay.
         Discarding marks nothing: if the next photo fails to open, this one keeps its edits."""
-        if not self.has_unexported_edits or self._image is None:
+        if not self.has_unexported_edits or self.image is None:
             return True
-        choice = ask_unsaved(self, self._image.path.name)
+        choice = ask_unsaved(self, self.image.path.name)
         if choice is UnsavedChoice.DISCARD:
             return True
         if choice is UnsavedChoice.SAVE and (ticket := self.exporter.choose_export()) is not None:
@@ -318,8 +300,7 @@ class MainWindow(QMainWindow):
         return False
 
     def _on_export_succeeded(self, ticket: int, settings: Settings | None) -> None:
-        if settings is not None and settings == self.history.current:
-            self.history.stack.setClean()
+        self.session.exported(settings)
         then = self._after_export.pop(ticket, None)
         if then is not None:
             then()
@@ -330,22 +311,9 @@ class MainWindow(QMainWindow):
     def open_image(self, path: Path) -> None:
         if not self.may_leave_photo(lambda: self.open_image(path)):
             return
-        if self._opening_settings is None:  # a second open before the first decoded keeps the first's backup
-            self._previous_state = (self._image, self._faces, self._face_lists, self._basis, self.last_result)
-        # Face choices belong to one photo, but the history of this one is kept until the new
-        # photo has decoded: a file that fails to open loses nothing.
-        self._opening_settings = dataclasses.replace(self.history.current, faces=None, overrides=())
-        self._image_ids += 1
-        self._set_image(ImageRef(self._image_ids, path))
+        self.session.begin_open(path)
         self.statusBar().showMessage(f"Opening {path.name}…")
-        self._request_render()
-
-    def _set_image(self, image: ImageRef | None) -> None:
-        self._image = image
-        self._faces = ()
-        self._face_lists = {}
-        self._basis = None
-        self.last_result = None
+        self.preview.request()
 
     def choose_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a photo", self.store.folder("open"), photo_filter())
@@ -354,61 +322,32 @@ class MainWindow(QMainWindow):
 
     def paste(self) -> None:
         """Open a copied file, or a copied image (saved to a temporary PNG first)."""
-        clipboard = QGuiApplication.clipboard()
-        data = clipboard.mimeData()
-        files = local_files(data.urls()) if data.hasUrls() else []
-        if files:
-            self.open_paths(files)
-            return
-        image = clipboard.image()
-        if image.isNull():
+        if paths := self._pasted.take():
+            self.open_paths(paths)
+        else:
             self.statusBar().showMessage("The clipboard holds no photo", 5000)
-            return
-        if self._paste_dir is None:
-            self._paste_dir = tempfile.TemporaryDirectory(prefix="facemend-paste-")
-        self._pasted += 1
-        path = Path(self._paste_dir.name) / f"Pasted photo {self._pasted}.png"
-        image.convertToFormat(QImage.Format.Format_RGB888).save(str(path))
-        self.open_image(path)
 
     def _on_opened(self, opened: OpenedImage) -> None:
-        if self._image is None or opened.image.id != self._image.id:
+        if not self.session.opened(opened.image, opened.default_suffix):
             return
         path = opened.image.path
-        if self._opening_settings is not None:  # the reset is no edit and asks for no render itself
-            fresh, self._opening_settings, self._previous_state = self._opening_settings, None, None
-            self.history.reset(fresh)  # clean: nothing to export yet
         height, width = opened.original_rgb8.shape[:2]
-        self.export_suffix = opened.default_suffix
-        self._canvas_image_id = opened.image.id
-        self.canvas.set_images(rgb8_to_qimage(opened.original_rgb8))
+        self.preview.show_photo(opened.image, opened.original_rgb8)
         self.canvas.setFocus()
         self.face_panel.set_faces((), self.settings)
         self.setWindowTitle(f"{path.name} — {APP_NAME}")
-        self.size_label.setText(f"{width} × {height}")
-        if self._paste_dir is None or not path.is_relative_to(self._paste_dir.name):
+        self.work_status.show_photo_size(width, height)
+        if not self._pasted.holds(path):
             self.store.set_folder("open", path.parent)
             self.commands.show_recent(self.store.add_recent_file(path))
-        self._photo_notes = opened.notes
+        self.session.photo_notes = opened.notes
         notes = f" Note: {'; '.join(opened.notes)}" if opened.notes else ""
         self.statusBar().showMessage(f"Opened {path.name}; finding faces…{notes}")
 
     def _on_detected(self, detection: Detection) -> None:
-        if self._image is None or detection.image.id != self._image.id:
+        if not self.session.detected(detection):
             return
-        faces = detection.faces
-        self._face_lists[detection.settings] = faces
-        old_faces = self._face_lists.get(self._basis, ()) if self._basis is not None else ()
-        self._basis = detection.settings
-        if faces != self._faces or not self.face_panel.list.count():
-            self._faces = faces
-            self.face_panel.set_faces(faces, self.settings)
-        self._show_face_boxes()
-        if old_faces != faces:  # carry face choices over to the new detection
-            remapped = remap_faces(self.settings, old_faces, faces)
-            if remapped != self.settings:
-                self.history.amend(remapped)
-        count = len(faces)
+        count = len(detection.faces)
         self.statusBar().showMessage(
             f"{count} face{'s' if count != 1 else ''} found" if count else "No faces found: try a higher sensitivity"
         )
@@ -416,11 +355,8 @@ class MainWindow(QMainWindow):
     # ================================================================ settings
     def edit(self, settings: Settings, key: str, text: str) -> None:
         """A user edit: licences first (CodeFormer), then an undoable step."""
-        from restore_core.models import MODELS
-
-        for name, spec in MODELS.items():
-            newly_used = spec.licence_notice and uses_model(settings, name) and not uses_model(self.settings, name)
-            if newly_used and not ask_licence(self, spec, self.store):
+        for spec in self.session.models_newly_used(settings):
+            if not ask_licence(self, spec, self.store):
                 self._show_settings(self.settings)  # put the control back
                 return
         self.history.push(settings, key, text)
@@ -428,18 +364,14 @@ class MainWindow(QMainWindow):
     def _edit_override(self, index: int, changes: dict, key: str, text: str) -> None:
         self.edit(self.settings.with_override(index, **changes), f"{key}:{index}", text)
 
+    def _show_faces(self, faces: tuple[DetectedFace, ...], settings: Settings) -> None:
+        self.face_panel.set_faces(faces, settings)
+        self._show_face_boxes()
+
     def _on_settings_changed(self, settings: Settings, origin: str) -> None:
-        if origin in ("undo", "redo"):
-            # a stored state's face indices refer to its own detection's faces
-            faces = self._face_lists.get(settings.detection)
-            if faces is not None:
-                self._basis = settings.detection
-                if faces != self._faces:
-                    self._faces = faces
-                    self.face_panel.set_faces(faces, settings)
         self._show_settings(settings)
-        if self._image is not None and origin != "reset":
-            self._schedule_render()
+        if self.image is not None and origin != "reset":
+            self.preview.schedule()
         if self._batch is not None:
             self._batch.set_settings(settings)
 
@@ -450,11 +382,11 @@ class MainWindow(QMainWindow):
 
     def _show_face_boxes(self) -> None:
         s = self.settings
-        self.canvas.set_faces(tuple(FaceBox(i, f.box, f.score, s.is_selected(i)) for i, f in enumerate(self._faces)))
+        self.canvas.set_faces(tuple(FaceBox(i, f.box, f.score, s.is_selected(i)) for i, f in enumerate(self.faces)))
 
     def select_face(self, index: int, selected: bool) -> None:
         text = f"{'Include' if selected else 'Exclude'} face {index + 1}"
-        self.edit(set_selected(self.settings, index, selected, len(self._faces)), "", text)
+        self.edit(set_selected(self.settings, index, selected, len(self.faces)), "", text)
 
     def toggle_face(self, index: int) -> None:
         self.select_face(index, not self.settings.is_selected(index))
@@ -480,41 +412,9 @@ class MainWindow(QMainWindow):
             self.set_reference(index, Path(path))
 
     # ================================================================ rendering
-    @property
-    def render_pending(self) -> bool:
-        """A settings change waits for the render throttle (it asks the worker within 40 ms)."""
-        return self._render_waiting
-
-    def _schedule_render(self) -> None:
-        self._render_waiting = True
-        self._render_throttle.throttle()
-
-    def _request_render(self) -> None:
-        self._render_waiting = False
-        if self._image is not None:
-            self.render_error = None
-            # Until the canvas shows this photo, its view belongs to the previous one: ask for
-            # the whole photo; showing it changes the view and asks again, cancelling this render.
-            showing = self._canvas_image_id == self._image.id
-            self._rendering_view = self.canvas.render_view() if showing else None
-            self.service.render(self._image, self.settings, self._rendering_view)
-            self.show_busy(True)
-
-    def _on_view_changed(self) -> None:
-        """Zoom or pan: render again only when the view needs pixels the last request lacks."""
-        if self._image is not None and self.canvas.render_view() != self._rendering_view:
-            self._schedule_render()
-
     def _on_rendered(self, ticket: int, result: RenderResult) -> None:
-        if ticket < self.service.latest_render_ticket:
+        if not self.preview.show_result(ticket, result):
             return  # stale: a newer request is on its way
-        self.last_result = result
-        self.shown_ticket = ticket
-        # The original view changes with the region and scale only: a slider move reuses it.
-        view_key = (self._image.id if self._image else None, result.region, result.scale)
-        if view_key != self._before_view[0] and result.original_rgb8 is not None:
-            self._before_view = (view_key, rgb8_to_qimage(result.original_rgb8))
-        self.canvas.set_after(rgb8_to_qimage(result.rgb8), result.region, self._before_view[1])
         self.face_panel.set_renders(result.faces)
         if self.message_bar.is_error:
             self.message_bar.hide()  # whatever failed before works again
@@ -526,63 +426,36 @@ class MainWindow(QMainWindow):
             )
         else:
             self.statusBar().showMessage(f"{restored} of {len(result.faces)} faces restored", 8000)
-            self.show_busy(False)
+            self.work_status.show_busy(False)
 
     def _show_model_notes(self, notes: tuple[str, ...]) -> None:
         """Model files that are not the published ones: said once per session, in the message bar."""
-        new = [n for n in notes if n not in self._photo_notes and n not in self._notes_shown]
-        if new:
-            self._notes_shown.update(new)
+        if new := self.session.unseen_model_notes(notes):
             text = "\n".join(n[:1].upper() + n[1:] for n in new)
             self.message_bar.show_message(text, actions=[("Open Models…", self.show_models)])
 
     def _on_progress(self, ticket: int, event: ProgressEvent) -> None:
-        if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):
-            return
-        self.show_busy(True)
-        if event.total:
-            self.progress.setRange(0, event.total)
-            self.progress.setValue(event.done)
-        else:
-            self.progress.setRange(0, 0)
-        if event.message:
-            text = event.message[:1].upper() + event.message[1:]
-            self.statusBar().showMessage(text + ("…" if event.done < event.total else ""))
-
-    def show_busy(self, busy: bool) -> None:
-        """The progress bar and its Cancel button, while the worker works for the window."""
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        if busy and self.progress.maximum() == self.progress.value():
-            self.progress.setRange(0, 0)
+        if ticket >= self.service.latest_render_ticket or self.exporter.owns(ticket):
+            self.work_status.show_progress(event)
 
     def _on_cancelled(self, ticket: int) -> None:
         if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):
             return  # superseded by a newer render, which is running: nothing was stopped
-        self._work_done("Cancelled")
-
-    def _work_done(self, message: str | None) -> None:
-        self.show_busy(False)
-        if message:
-            self.statusBar().showMessage(message, 5000)
+        self.work_status.show_busy(False)
+        self.statusBar().showMessage("Cancelled", 5000)
 
     def _on_failed(self, ticket: int, stage: str, message: str) -> None:
         if stage == "export" or ticket < self.service.latest_render_ticket:
             return  # exports report their own failures; stale failures are moot
-        self.show_busy(False)
-        self.render_error = f"{stage}: {message}"
+        self.work_status.show_busy(False)
+        self.preview.render_error = f"{stage}: {message}"
         if stage == "open":
             self.show_error("Cannot open the photo", message)
-            failed = self._image
-            self._opening_settings = None  # the previous photo's settings and undo steps are untouched
-            if self._previous_state is not None:  # its faces and result too: nothing is computed again
-                self._image, self._faces, self._face_lists, self._basis, self.last_result = self._previous_state
-                self._previous_state = None
+            failed = self.session.open_failed()  # the previous photo is back: nothing is computed again
             self.statusBar().showMessage(f"Could not open {failed.path.name if failed else 'the photo'}", 8000)
             return
         # the after image would show other settings than the controls: show the photo alone
-        self.last_result = None
-        self.canvas.set_after(None)
+        self.preview.clear_result()
         self.statusBar().showMessage(
             f"Could not {'find the faces' if stage == 'detect' else 'restore the faces'}: see above", 15000
         )
@@ -643,4 +516,4 @@ class MainWindow(QMainWindow):
     def _models_changed(self) -> None:
         self.message_bar.hide()
         self._check_first_start()
-        self._request_render()
+        self.preview.request()

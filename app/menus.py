@@ -1,96 +1,91 @@
-"""The main window's commands: actions with their shortcuts, the menus and the toolbar."""
+"""The main window's commands: its actions (from the table in ``actions``), menus and toolbar."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox
 
-from .canvas import ViewMode
-from .selection import select_all, select_none
+from .actions import VIEW_MODE_TEXTS, make_action, shortcut_rows
+from .components.viewport import ViewMode
+from .history_actions import HistoryActions
+from .widgets import ShortcutsDialog
 
 if TYPE_CHECKING:
+    from .canvas import ImageCanvas
+    from .components import SettingsHistory
     from .export import Exporter
-    from .main_window import MainWindow
+    from .settings_store import SettingsStore
 
-SHORTCUTS_HELP = (
-    "Ctrl+O open · Ctrl+V paste a photo · Ctrl+S export · Ctrl+Shift+S export comparison\n"
-    "Space (hold) show the original · + / - zoom · 0 fit · 1 actual pixels\n"
-    "Ctrl+1..4 split, side by side, before, after · B face boxes\n"
-    "Ctrl+Z undo · Ctrl+Shift+Z redo · Ctrl+A / Ctrl+Shift+A restore all / no faces\n"
-    "Click a face box to include or exclude it; drop a photo on a face box to use it as its reference."
-)
-VIEW_MODES = (
-    (ViewMode.SPLIT, "&Split Before/After"),
-    (ViewMode.SIDE_BY_SIDE, "Side by Si&de"),
-    (ViewMode.BEFORE, "&Before Only"),
-    (ViewMode.AFTER, "&After Only"),
-)
+#: the window's own commands, given to ``WindowCommands`` as slots by these names
+WINDOW_SLOTS = ("open", "paste", "batch", "models", "quit", "select_all", "select_none", "reset")
 
 
 class WindowCommands:
-    def __init__(self, window: MainWindow, exporter: Exporter) -> None:
-        self._window = window
-        w, canvas, stack = window, window.canvas, window.history.stack
-        std = QKeySequence.StandardKey
-        self.open = self._action("&Open…", w.choose_open, [std.Open], "Open a photo")
-        self.recent_menu = QMenu("Open &Recent", w)
-        self.paste = self._action("&Paste Photo", w.paste, [std.Paste], "Open the photo on the clipboard")
-        self.batch = self._action("&Batch…", w.show_batch, ["Ctrl+B"], "Restore many photos")
-        self.models = self._action("&Models…", w.show_models, [], "Download and manage model weights")
-        self.quit = self._action("&Quit", w.close, [std.Quit])
+    """Builds the actions, the menu bar and the toolbar of ``main`` from its collaborators:
+    ``slots`` for the window's own commands (``WINDOW_SLOTS``), the canvas for the view, the
+    history for undo and redo, the exporter's actions, the store for the recent files, the
+    docks to show or hide."""
 
-        self.undo = stack.createUndoAction(w, "&Undo")
-        self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.redo = stack.createRedoAction(w, "&Redo")
-        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        w.addActions([self.undo, self.redo])
-        self.select_all = self._action(
-            "Restore &All Faces", lambda: w.edit(select_all(w.settings), "", "Restore all faces"), ["Ctrl+A"]
+    def __init__(
+        self,
+        main: QMainWindow,
+        *,
+        slots: Mapping[str, Callable[[], object]],
+        history: SettingsHistory,
+        canvas: ImageCanvas,
+        exporter: Exporter,
+        store: SettingsStore,
+        docks: Sequence[QDockWidget],
+        set_view_mode: Callable[[ViewMode], None],
+        open_paths: Callable[[list[Path]], None],
+        engine_description: Callable[[], str],
+    ) -> None:
+        self._main = main
+        self._store = store
+        self._docks = docks
+        self._open_paths = open_paths
+        self._engine_description = engine_description
+        self.open, self.paste, self.batch, self.models, self.quit = (
+            make_action(name, main, slots[name]) for name in ("open", "paste", "batch", "models", "quit")
         )
-        self.select_none = self._action(
-            "Restore &No Faces", lambda: w.edit(select_none(w.settings), "", "Restore no faces"), ["Ctrl+Shift+A"]
-        )
-        self.reset = self._action("Reset Settings to &Defaults", w.controls.reset_button.click)
+        self.recent_menu = QMenu("Open &Recent", main)
 
-        group = QActionGroup(w)
+        self.history_actions = HistoryActions(history, main)
+        self.undo, self.redo = self.history_actions.undo, self.history_actions.redo
+        main.addActions([self.undo, self.redo])
+        self.select_all, self.select_none, self.reset = (
+            make_action(name, main, slots[name]) for name in ("select_all", "select_none", "reset")
+        )
+
+        group = QActionGroup(main)
         self.modes: dict[ViewMode, QAction] = {}
-        for key, (mode, text) in enumerate(VIEW_MODES, start=1):
-            action = self._action(text, lambda m=mode: w.set_view_mode(m), [f"Ctrl+{key}"])
+        for mode in VIEW_MODE_TEXTS:
+            action = make_action(f"mode_{mode.value}", main, functools.partial(set_view_mode, mode))
             action.setCheckable(True)
             group.addAction(action)
             self.modes[mode] = action
-        self.zoom_in = self._action("Zoom &In", canvas.zoom_in, ["+", "=", std.ZoomIn])
-        self.zoom_out = self._action("Zoom &Out", canvas.zoom_out, ["-", std.ZoomOut])
-        self.fit = self._action("&Fit in Window", canvas.zoom_to_fit, ["0"])
-        self.actual = self._action("&Actual Pixels (100%)", canvas.zoom_actual, ["1"])
-        self.boxes = self._action("Show Face &Boxes", lambda: None, ["B"])
+        self.zoom_in = make_action("zoom_in", main, canvas.zoom_in)
+        self.zoom_out = make_action("zoom_out", main, canvas.zoom_out)
+        self.fit = make_action("fit", main, canvas.zoom_to_fit)
+        self.actual = make_action("actual", main, canvas.zoom_actual)
+        self.boxes = make_action("boxes", main)
         self.boxes.setCheckable(True)
         self.boxes.setChecked(True)
         self.boxes.toggled.connect(canvas.set_show_boxes)
-        self.shortcuts_help = self._action(
-            "&Keyboard Shortcuts", lambda: QMessageBox.information(w, "Keyboard shortcuts", SHORTCUTS_HELP)
-        )
-        self.about = self._action("&About Facemend", self._show_about)
+        self.shortcuts_help = make_action("shortcuts_help", main, self.show_shortcuts)
+        self.about = make_action("about", main, self._show_about)
         self._build_menus(exporter)
         self._build_toolbar(exporter)
-        self.show_recent(w.store.recent_files())
-
-    def _action(self, text: str, slot: Any, shortcuts: list[Any] | tuple[()] = (), tip: str = "") -> QAction:
-        action = QAction(text, self._window)
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self._window.addAction(action)  # shortcuts work whether or not a menu shows the action
-        return action
+        self.show_recent(store.recent_files())
 
     def _build_menus(self, exporter: Exporter) -> None:
-        w = self._window
-        bar = w.menuBar()
+        bar = self._main.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.open])
         file_menu.addMenu(self.recent_menu)
@@ -114,18 +109,19 @@ class WindowCommands:
         view_menu.addSeparator()
         view_menu.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual])
         view_menu.addSeparator()
-        view_menu.addActions([self.boxes, w.faces_dock.toggleViewAction(), w.settings_dock.toggleViewAction()])
+        view_menu.addAction(self.boxes)
+        view_menu.addActions([dock.toggleViewAction() for dock in self._docks])
 
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.shortcuts_help, self.about])
 
     def _build_toolbar(self, exporter: Exporter) -> None:
-        toolbar = self._window.addToolBar("Main")
+        toolbar = self._main.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         toolbar.addActions([self.open, exporter.export_action, exporter.comparison_action])
         toolbar.addSeparator()
-        toolbar.addActions(self._short_undo_redo())
+        toolbar.addActions([self.history_actions.toolbar_undo, self.history_actions.toolbar_redo])
         toolbar.addSeparator()
         toolbar.addActions(list(self.modes.values()))
         toolbar.addSeparator()
@@ -133,40 +129,30 @@ class WindowCommands:
         toolbar.addSeparator()
         toolbar.addActions([self.batch, self.models])
 
-    def _short_undo_redo(self) -> list[QAction]:
-        """Undo and redo with fixed labels for the toolbar (the menu's name the step), so the
-        toolbar does not shift as the text changes; the tooltips name the step."""
-        stack = self._window.history.stack
-        undo = QAction("Undo", self._window, enabled=False)
-        redo = QAction("Redo", self._window, enabled=False)
-        undo.triggered.connect(stack.undo)
-        redo.triggered.connect(stack.redo)
-        stack.canUndoChanged.connect(undo.setEnabled)
-        stack.canRedoChanged.connect(redo.setEnabled)
-        stack.undoTextChanged.connect(lambda text: undo.setToolTip(f"Undo {text}"))
-        stack.redoTextChanged.connect(lambda text: redo.setToolTip(f"Redo {text}"))
-        return [undo, redo]
-
     def show_recent(self, recent: list[Path]) -> None:
-        w = self._window
         self.recent_menu.clear()
         for path in recent:
-            action = self.recent_menu.addAction(path.name, functools.partial(w.open_paths, [path]))
+            action = self.recent_menu.addAction(path.name, functools.partial(self._open_paths, [path]))
             action.setToolTip(str(path))
         self.recent_menu.addSeparator()
         self.recent_menu.addAction("Clear Recent", self._clear_recent)
 
     def _clear_recent(self) -> None:
-        self._window.store.clear_recent_files()
+        self._store.clear_recent_files()
         self.show_recent([])
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(shortcut_rows(), self._main)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _show_about(self) -> None:
         from restore_core import __version__
 
-        w = self._window
         QMessageBox.about(
-            w,
+            self._main,
             "About Facemend",
             f"Facemend {__version__}\nRestores faces in photographs with GFPGAN and CodeFormer, on this computer.\n"
-            f"Engine: {w.device_description or 'starting'}",
+            f"Engine: {self._engine_description() or 'starting'}",
         )

@@ -28,24 +28,15 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from restore_core.errors import CancelledError, FacemendError
-from restore_core.faces import DetectedFace
 from restore_core.params import DetectionSettings, Settings
 from restore_core.pipeline import Exports
 
-from .canvas import RenderView
+from .components.photo import Detection, ImageRef, RenderView
 
 if TYPE_CHECKING:
     from restore_core.engine import RenderEngine
 
 EngineFactory = Callable[[], "RenderEngine"]
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """An image the window has opened; ``id`` changes on every open, even of the same file."""
-
-    id: int
-    path: Path
 
 
 @dataclass(frozen=True)
@@ -90,13 +81,6 @@ class OpenedImage:
     notes: tuple[str, ...]
     #: extension an export of it gets by default (its own when writable and able to hold it)
     default_suffix: str
-
-
-@dataclass(frozen=True)
-class Detection:
-    image: ImageRef
-    settings: DetectionSettings
-    faces: tuple[DetectedFace, ...]
 
 
 class WorkerSignals(QObject):

@@ -44,12 +44,12 @@ def wait_for_render(qtbot, win: MainWindow) -> None:
     failure ends the wait at once with its message."""
 
     def done() -> bool:
-        if win.render_error is not None:
-            raise AssertionError(f"render failed: {win.render_error}")
+        if win.preview.render_error is not None:
+            raise AssertionError(f"render failed: {win.preview.render_error}")
         result = win.last_result
         return (
-            not win.render_pending
-            and win.shown_ticket == win.service.latest_render_ticket
+            not win.preview.pending
+            and win.preview.shown_ticket == win.service.latest_render_ticket
             and result is not None
             and not result.preview
         )

@@ -8,7 +8,10 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.canvas import DROP_TARGET, SIDE_GAP, VIEW_GRID, FaceBox, ImageCanvas, RenderView, ViewMode
+from app.canvas import ImageCanvas
+from app.canvas.painters import DROP_TARGET
+from app.components import RenderView
+from app.components.viewport import SIDE_GAP, VIEW_GRID, FaceBox, ViewMode
 from app.qimage import qimage_to_rgb8, rgb8_to_qimage
 
 

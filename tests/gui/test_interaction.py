@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.canvas import ViewMode
+from app.components.viewport import ViewMode
 from app.main_window import MainWindow
 from restore_core.params import FaceOverride
 
@@ -79,8 +79,8 @@ def test_codeformer_needs_its_licence_accepted_once(qtbot, loaded: MainWindow, m
     assert win.settings.face.model == "codeformer"
     assert win.store.flag("licence/codeformer")
     # not installed here: the render fails with a message naming the file, and the app goes on
-    qtbot.waitUntil(lambda: win.render_error is not None, timeout=60_000)
-    assert "codeformer.pth" in win.render_error
+    qtbot.waitUntil(lambda: win.preview.render_error is not None, timeout=60_000)
+    assert "codeformer.pth" in win.preview.render_error
     assert win.message_bar.isVisible() and "codeformer.pth" in win.message_bar.label.text()
     win.commands.undo.trigger()
     wait_for_render(qtbot, win)

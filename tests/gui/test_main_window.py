@@ -13,12 +13,12 @@ from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolBar
 
-from app.canvas import ViewMode
+from app.components.selection import iou
+from app.components.viewport import ViewMode
 from app.main_window import MainWindow
 from app.qimage import qimage_to_rgb8
-from app.selection import iou
 from app.unsaved import UnsavedChoice
 from restore_core.params import GrainSettings
 
@@ -96,12 +96,12 @@ def test_strength_slider_rerenders_the_faces(qtbot, loaded: MainWindow) -> None:
     edit(win, grain=FACE_GRAIN)
     _show_at_100_percent(qtbot, win)
     strong = win.last_result.rgb8
-    first_ticket = win.shown_ticket
+    first_ticket = win.preview.shown_ticket
 
     win.controls.strength.slider.setValue(0)  # as a drag to the far left
     assert win.settings.face.strength == 0.0
     wait_for_render(qtbot, win)
-    assert win.shown_ticket > first_ticket
+    assert win.preview.shown_ticket > first_ticket
     weak = win.last_result.rgb8
     original = qimage_to_rgb8(win.canvas._before)
     x1, y1, x2, y2 = (round(v) for v in win.faces[0].box)
@@ -201,6 +201,38 @@ def test_undo_and_redo_settings_changes(qtbot, loaded: MainWindow) -> None:
     wait_for_render(qtbot, win)
 
 
+def test_undo_and_redo_actions_follow_the_history(window: MainWindow) -> None:
+    win = window
+    toolbar = {a.text(): a for a in win.findChild(QToolBar, "mainToolbar").actions()}
+    assert not win.commands.undo.isEnabled() and not toolbar["Undo"].isEnabled()
+    assert win.commands.undo.text() == "&Undo"
+    win.controls.strength.slider.setValue(40)
+    step = win.history.undo_text
+    assert step and win.commands.undo.text() == f"&Undo {step}"
+    assert win.commands.undo.isEnabled() and toolbar["Undo"].isEnabled()
+    assert toolbar["Undo"].toolTip() == f"Undo {step}" and not toolbar["Redo"].isEnabled()
+    toolbar["Undo"].trigger()
+    assert win.commands.undo.text() == "&Undo" and not win.commands.undo.isEnabled()
+    assert win.commands.redo.text() == f"&Redo {step}" and toolbar["Redo"].isEnabled()
+    assert win.settings.face.strength == TEST_SETTINGS.face.strength
+
+
+def test_the_shortcuts_help_is_a_table_of_every_shortcut_the_window_has(window: MainWindow) -> None:
+    dialog = window.commands.show_shortcuts()
+    table = dialog.table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    listed = {key for keys in rows for key in keys.split(", ")}
+    native = QKeySequence.SequenceFormat.NativeText
+    bound = {key.toString(native) for action in window.actions() for key in action.shortcuts()}
+    primary = {action.shortcut().toString(native) for action in window.actions() if action.shortcuts()}
+    gestures = {"Space (hold)", "Click a face box", "Drop a photo on a face box", "Wheel"}
+    assert len(primary) > 15 and primary <= listed <= bound | gestures, (primary - listed, listed - bound)
+    assert rows[QKeySequence("Ctrl+Z").toString(native)] == "Undo"
+    assert rows[QKeySequence("Ctrl+S").toString(native)] == "Export the restored photo"
+    assert "Space (hold)" in rows
+    dialog.close()
+
+
 def test_model_code_never_runs_on_the_ui_thread(qtbot, models_dir, store, photos_dir: Path, monkeypatch) -> None:
     import torch
 
@@ -257,7 +289,7 @@ def test_a_broken_file_is_reported_and_the_photo_stays(qtbot, loaded: MainWindow
     box.close()
     # the photo shown before stays, with its result: nothing is opened or restored again
     assert win.image is not None and win.image.path.name == PHOTO
-    assert win.last_result is not None and not win.render_pending
+    assert win.last_result is not None and not win.preview.pending
 
 
 def test_zooming_in_renders_only_the_visible_part_at_full_resolution(qtbot, loaded: MainWindow) -> None:
@@ -319,7 +351,7 @@ def test_renders_superseded_by_newer_ones_are_not_reported_as_cancelled(
     wait_for_render(qtbot, win)
     assert win.last_result.faces[0].creativity == 0.4
     assert "Cancelled" not in messages
-    assert win.progress.isHidden()  # not left busy, nor made idle early
+    assert win.work_status.progress.isHidden()  # not left busy, nor made idle early
 
 
 def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
@@ -331,14 +363,16 @@ def test_a_failed_open_keeps_the_photo_its_settings_and_its_history(
     win.history.push(dataclasses.replace(win.settings, faces=(0,)), "test", "choose a face")
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.6))
     wait_for_render(qtbot, win)
-    image, settings, steps = win.image, win.settings, win.history.stack.count()
+    image, settings, steps = win.image, win.settings, win.history.count
     result, calls = win.last_result, shared_engine.model_calls
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     assert drop_files(win.canvas, [broken])
-    qtbot.waitUntil(lambda: win.render_error is not None and win.render_error.startswith("open"), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: win.preview.render_error is not None and win.preview.render_error.startswith("open"), timeout=WAIT_MS
+    )
     assert win.image == image and win.settings == settings and win.settings.faces == (0,)
-    assert win.history.stack.count() == steps and win.history.stack.canUndo()
+    assert win.history.count == steps and win.history.can_undo
     assert win.has_unexported_edits  # "discard" applied to the photo that did not open: nothing is marked
     assert win.last_result is result
     # the photo is still the engine's: a strength change recomposes without running a model again
@@ -392,7 +426,7 @@ def test_leaving_a_photo_with_unexported_edits_asks_save_discard_or_cancel(
 
     # undoing every edit is as good as exported; an export of the current settings too
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.4))
-    win.history.stack.undo()
+    win.history.undo()
     assert not win.has_unexported_edits
     edit(win, face=dataclasses.replace(win.settings.face, strength=0.4))
     wait_for_render(qtbot, win)

@@ -1,0 +1,55 @@
+"""The status bar's permanent widgets: progress with a Cancel button while the worker works for
+the window, the photo's size and the zoom."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
+
+if TYPE_CHECKING:
+    from restore_core.pipeline import ProgressEvent
+
+
+class WorkStatus:
+    def __init__(self, bar: QStatusBar, cancel: Callable[[], object]) -> None:
+        self._bar = bar
+        self.size_label = QLabel()
+        self.zoom_label = QLabel()
+        self.size_label.setContentsMargins(12, 0, 6, 0)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setMaximumHeight(16)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop the work in progress")
+        self.cancel_button.clicked.connect(cancel)
+        self.cancel_button.hide()
+        for widget in (self.progress, self.cancel_button, self.size_label, self.zoom_label):
+            bar.addPermanentWidget(widget)
+
+    def show_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy and self.progress.maximum() == self.progress.value():
+            self.progress.setRange(0, 0)
+
+    def show_progress(self, event: ProgressEvent) -> None:
+        self.show_busy(True)
+        if event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.done)
+        else:
+            self.progress.setRange(0, 0)
+        if event.message:
+            text = event.message[:1].upper() + event.message[1:]
+            self._bar.showMessage(text + ("…" if event.done < event.total else ""))
+
+    def show_photo_size(self, width: int, height: int) -> None:
+        self.size_label.setText(f"{width} × {height}")
+
+    def show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
