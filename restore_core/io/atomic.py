@@ -33,7 +33,7 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 _TEMP_NAME = re.compile(rf"^\..+\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)-[0-9a-f]{{12}}{re.escape(TEMP_SUFFIX)}$")
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], None], *, overwrite: bool = False) -> Path:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, overwrite: bool = False) -> Path:
     """Run ``write`` on a fresh temp file beside ``path``, then move it into place.
 
     ``write`` gets a binary file open for reading and writing (it may seek back). Raises
