@@ -244,3 +244,23 @@ def test_batch_settings_are_checked(changes: dict, message: str) -> None:
 
     with pytest.raises(SettingsError, match=message):
         BatchSettings(**changes)
+
+
+def test_the_ray_pool_is_sized_to_the_cluster() -> None:
+    from restore_core.batch.ray_pool import ACTOR_MEMORY, pool_layout
+    from restore_core.errors import SettingsError
+    from restore_core.params import BatchSettings
+
+    auto = BatchSettings(ray="auto")
+    assert pool_layout({"CPU": 2.0, "memory": 16 * 2**30}, auto) == pool_layout({"CPU": 2.0}, auto)
+    assert pool_layout({"CPU": 2.0}, auto).actors == 2
+    assert pool_layout({"CPU": 64.0, "memory": 5 * ACTOR_MEMORY}, auto).actors == 5  # memory bounds the pool
+    four = pool_layout({"CPU": 64.0}, BatchSettings(ray="auto", cpus_per_actor=4))
+    assert (four.actors, four.num_cpus, four.threads) == (16, 4.0, 4)
+    gpus = pool_layout({"CPU": 32.0, "GPU": 4.0}, auto)
+    assert (gpus.actors, gpus.num_gpus) == (4, 1.0)
+    assert pool_layout({"CPU": 32.0, "GPU": 4.0}, auto, device="cpu").num_gpus == 0
+    with pytest.raises(SettingsError, match="need 8 CPUs; the cluster has 2"):
+        pool_layout({"CPU": 2.0}, BatchSettings(ray="auto", actors=4, cpus_per_actor=2))
+    with pytest.raises(SettingsError, match="has 4 GPUs"):
+        pool_layout({"CPU": 32.0, "GPU": 4.0}, BatchSettings(ray="auto", actors=5))

@@ -19,6 +19,7 @@ from restore_core.params import DetectionSettings, FaceSettings, GrainSettings, 
 from restore_core.pipeline import Pipeline, drive
 
 from . import memory, paste, reference, startup
+from .batch import folder_batch
 from .floor import count_flops, floor_seconds
 from .machine import matmul_rate
 from .reference import FaceModel
@@ -472,6 +473,7 @@ SCENARIOS: dict[str, Callable[[Bench], list[Row]]] = {
     "startup": app_start,
     "floor": model_floor,
     "paste": paste_back,
+    "batch": folder_batch,
 }
 
 ABOUT = f"""\
@@ -502,6 +504,11 @@ ABOUT = f"""\
    of the dtype each part runs in (ours on a CPU with bf16 arithmetic: GFPGAN in bf16, CodeFormer's
    encoder half in fp32 and its decoder in bf16; the reference in fp32).
 9. **paste**: `compose.paste_face` alone on a 6000 x 4000 canvas (moved from `benchmarks/compose_paste.py`).
+10. **batch**: a folder of copies of the 2-face photo restored with GFPGAN by `restore_core.batch`: in
+   this process, and on a local Ray runtime with 1 and 2 actors; photos per minute in the steady state
+   (after each worker's first photo, which loads the models). Driver per file: the batch's own cost
+   per file (manifest line written and synced, outputs renamed into place) with workers that return
+   at once; Ray round trip: files that fail at once, so all that is left is Ray and the driver.
 
 The face models are random-initialised GFPGAN v1.4 and CodeFormer of the published
 architectures (`devtools/stand_in_models.py`): the same compute as the published weights."""

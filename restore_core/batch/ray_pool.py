@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import time
 from collections import deque
@@ -72,8 +71,10 @@ def pool_layout(resources: Mapping[str, float], batch: BatchSettings, device: st
             raise SettingsError(f"--actors {actors}: the Ray cluster has {gpus:g} GPUs (one worker each)")
         return PoolLayout(actors, per, 1.0, max(1, int(per)))
     per = batch.cpus_per_actor or (cpus / batch.actors if batch.actors else DEFAULT_CPUS_PER_ACTOR)
-    memory = float(resources.get("memory", math.inf))
-    actors = batch.actors or max(1, min(int(cpus // per), int(memory // ACTOR_MEMORY)))
+    fit = int(cpus // per)
+    if "memory" in resources:
+        fit = min(fit, int(resources["memory"] // ACTOR_MEMORY))
+    actors = batch.actors or max(1, fit)
     if actors * per > cpus + 1e-9:
         raise SettingsError(
             f"{actors} Ray workers of {per:g} CPU need {actors * per:g} CPUs; the cluster has {cpus:g} "
