@@ -58,7 +58,9 @@ def test_a_folder_tree_is_mirrored_with_the_pixels_of_single_runs(
     models_dir: Path, photos_dir: Path, tmp_path: Path, capsys
 ) -> None:
     tree, out, report = _tree(tmp_path / "scans", photos_dir), tmp_path / "out", tmp_path / "report.json"
-    assert main(["restore", str(tree), "-o", str(out), "--recursive", "--json", str(report), *FAST]) == 1
+    pairs = tmp_path / "pairs"
+    args = ["restore", str(tree), "-o", str(out), "--recursive", "--json", str(report), "--comparison", str(pairs)]
+    assert main([*args, *FAST]) == 1
 
     images = {k for k in _files(out) if k != MANIFEST_NAME}
     assert images == {"collage_two_faces.jpg", "a/family_three_print.png", "a/b/copy.jpg"}
@@ -69,6 +71,9 @@ def test_a_folder_tree_is_mirrored_with_the_pixels_of_single_runs(
         np.testing.assert_array_equal(_read(out / name), _read(single))
     assert not np.array_equal(_read(out / "collage_two_faces.jpg"), _read(tree / "collage_two_faces.jpg"))
     np.testing.assert_array_equal(_read(out / "a/b/copy.jpg"), _read(out / "collage_two_faces.jpg"))
+    comparisons = {"collage_two_faces_comparison.jpg", "a/family_three_print_comparison.jpg", "a/b/copy_comparison.jpg"}
+    assert set(_files(pairs)) == comparisons
+    assert _read(pairs / "a/family_three_print_comparison.jpg").shape[:2] == (1146, 2 * 783)
 
     err = capsys.readouterr().err
     assert "4 photos: 3 restored, 1 failed; skipped: 1 not an image" in err
@@ -84,6 +89,7 @@ def test_a_folder_tree_is_mirrored_with_the_pixels_of_single_runs(
             record["output"]["sha256"] == _sha256(output) and record["size"] == (tree / record["input"]).stat().st_size
         )
         assert record["timings"]["total"] > 0 and record["faces"] == record["restored"] > 0
+        assert record["comparison"]["sha256"] == _sha256(Path(record["comparison"]["path"]))  # outside: absolute
     assert {r["input"] for r in _records(out)} == {
         "collage_two_faces.jpg",
         "a/family_three_print.png",
@@ -205,6 +211,7 @@ def test_output_inside_the_input_is_not_read_back_and_bad_batches_are_refused(
         ([str(tree), str(tree / "photo.jpg"), "-o", str(tmp_path / "x")], "one folder at a time"),
         ([str(tree / "photo.jpg"), str(tree / "photo.jpg"), "-o", str(tmp_path / "y"), "-r"], "give one folder"),
         ([str(tmp_path / "nowhere"), str(tree / "photo.jpg"), "-o", str(tmp_path / "z")], "nowhere"),
+        ([str(tree / "photo.jpg"), "-o", str(tmp_path / "one.jpg"), "--ray", "auto"], "--ray: for batches"),
     ]:
         assert main(["restore", *bad, *FAST]) == 1
         assert message in capsys.readouterr().err

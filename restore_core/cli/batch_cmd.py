@@ -18,6 +18,17 @@ from ..params import BatchSettings, Settings
 from ..pipeline import Comparison, Result
 from .progress import ProgressPrinter, print_notes
 
+#: flag -> argparse dest of the batch flags
+_BATCH_FLAGS = {
+    "--recursive": "recursive",
+    "--include": "include",
+    "--exclude": "exclude",
+    "--redo": "redo",
+    "--ray": "ray",
+    "--actors": "actors",
+    "--cpus-per-actor": "cpus_per_actor",
+}
+
 
 def add_batch_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("batches (a folder, or several photos, into the -o folder)")
@@ -51,6 +62,13 @@ def batch_settings_from_args(args: argparse.Namespace) -> BatchSettings:
         "cpus_per_actor": args.cpus_per_actor,
     }
     return BatchSettings(**{k: v for k, v in values.items() if v is not None})
+
+
+def refuse_batch_flags(args: argparse.Namespace) -> None:
+    """Batch flags with one photo would be ignored without a word: say so instead."""
+    given = [flag for flag, dest in _BATCH_FLAGS.items() if getattr(args, dest, None) not in (None, False)]
+    if given:
+        raise SettingsError(f"{', '.join(given)}: for batches; give a folder or several photos, and -o a folder")
 
 
 def run_batch(

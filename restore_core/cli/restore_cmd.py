@@ -13,7 +13,7 @@ from ..faces import DetectedFace
 from ..io import OUTPUT_EXTENSIONS, check_output_path, make_folder
 from ..params import Settings
 from ..pipeline import Comparison, Pipeline, comparison_name
-from .batch_cmd import add_batch_flags, run_batch
+from .batch_cmd import add_batch_flags, refuse_batch_flags, run_batch
 from .options import add_detection_flags, add_restore_flags, settings_from_args
 from .progress import ProgressPrinter, print_notes
 
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             raise ModelError(identity_unavailable_message())
     if len(args.images) > 1 or args.images[0].is_dir():
         return run_batch(args, settings, external, style)
+    refuse_batch_flags(args)
     return _run_one(args, settings, external, style)
 
 
