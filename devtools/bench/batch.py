@@ -8,7 +8,6 @@ in turn, round after round, and the medians are reported.
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import time
@@ -80,7 +79,7 @@ class _Batches:
     def __init__(self, bench: Bench) -> None:
         self.root = bench.workspace.root / "batch"
         shutil.rmtree(self.root, ignore_errors=True)
-        self.count = 4 if bench.config.quick else 8
+        self.count = 4 if bench.config.quick else 6
         self.tree = self.root / "in"
         for i in range(self.count):
             folder = self.tree / f"roll{i % 2}"
@@ -105,7 +104,8 @@ class _Batches:
     def on_ray(self, name: str, actors: int) -> float:
         from restore_core.batch.ray_pool import RayExecutor
 
-        return self.photos_per_minute(name, RayExecutor(self.spec, BatchSettings(ray="auto", actors=actors)), actors)
+        options = BatchSettings(ray="auto", actors=actors, cpus_per_actor=1)
+        return self.photos_per_minute(name, RayExecutor(self.spec, options), actors)
 
     def missing_files(self, name: str) -> Batch:
         """A batch of files that do not exist: each fails at once, so what it costs is overhead."""
@@ -153,14 +153,13 @@ def _throughput_rows(batches: _Batches, rate: dict[str, float]) -> list[Row]:
             *rows,
             Row(SCENARIO, "Ray", None, None, "photos/min", note="not installed: pip install 'facemend[cluster]'"),
         ]
-    cpus = os.cpu_count() or 1
     for actors in (1, 2):
         value = rate[f"ray{actors}"]
         scaling = f"; {value / (actors * rate['ray1']):.0%} of {actors} x one actor" if actors > 1 else ""
         rows.append(
             Row(
                 SCENARIO,
-                f"Ray, {actors} actor{'s' * (actors > 1)} of {cpus / actors:g} CPU, {batches.count} photos",
+                f"Ray, {actors} actor{'s' * (actors > 1)} of 1 CPU, {batches.count} photos",
                 value,
                 None,
                 "photos/min",

@@ -505,10 +505,16 @@ ABOUT = f"""\
    encoder half in fp32 and its decoder in bf16; the reference in fp32).
 9. **paste**: `compose.paste_face` alone on a 6000 x 4000 canvas (moved from `benchmarks/compose_paste.py`).
 10. **batch**: a folder of copies of the 2-face photo restored with GFPGAN by `restore_core.batch`: in
-   this process, and on a local Ray runtime with 1 and 2 actors; photos per minute in the steady state
+   this process (torch on every core), and on a local Ray runtime with 1 and 2 actors of one core each;
+   photos per minute in the steady state
    (after each worker's first photo, which loads the models). Driver per file: the batch's own cost
    per file (manifest line written and synced, outputs renamed into place) with workers that return
    at once; Ray round trip: files that fail at once, so all that is left is Ray and the driver.
+   Scaling: a cluster restores about (number of actors) x (one actor's photos per minute: the
+   "1 actor" row per core of this CPU; on a GPU its model time per face), as long as the driver keeps up
+   (60,000 / its milliseconds per file, in photos per minute) and the storage carries each photo's
+   bytes once in and its outputs once out. The 2-actor row against 2 x the 1-actor row is how
+   close this machine comes to that line (both actors share its memory bandwidth).
 
 The face models are random-initialised GFPGAN v1.4 and CodeFormer of the published
 architectures (`devtools/stand_in_models.py`): the same compute as the published weights."""

@@ -228,9 +228,6 @@ class Manifest:
         """The latest "done" record of ``key``: its outputs are this batch's, even after a failed retry."""
         return _parse(self._done.get(key))
 
-    def __contains__(self, key: str) -> bool:
-        return key in self._lines
-
     def keys(self) -> Iterator[str]:
         return iter(self._lines)
 

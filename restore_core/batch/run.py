@@ -207,13 +207,14 @@ class Batch:
                 on_start(len(todo), resumed)
             in_flight: dict[str, tuple[FileJob, int, int]] = {}
             photo_seconds: list[float] = []
-            with executor:
-                for outcome in executor.run(self._jobs(todo, manifest, in_flight)):
-                    job, size, mtime_ns = in_flight.pop(outcome.key)
-                    record = self._settle(manifest, job, outcome, size, mtime_ns)
-                    if record.status == "done":
-                        photo_seconds.append(record.timings.get("total", 0.0))
-                    self._tell(record)
+            if todo:  # nothing to do starts no workers (no models, no Ray)
+                with executor:
+                    for outcome in executor.run(self._jobs(todo, manifest, in_flight)):
+                        job, size, mtime_ns = in_flight.pop(outcome.key)
+                        record = self._settle(manifest, job, outcome, size, mtime_ns)
+                        if record.status == "done":
+                            photo_seconds.append(record.timings.get("total", 0.0))
+                        self._tell(record)
             records = tuple(r for r in map(manifest.get, (item.key for item in self.plan.items)) if r is not None)
             summary = BatchSummary(
                 self.plan,

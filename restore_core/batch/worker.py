@@ -17,7 +17,6 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..engine import Steps, drive
 from ..errors import FacemendError
@@ -168,8 +167,3 @@ class Worker:
             notes=tuple(result.notes),
             worker=self.name,
         )
-
-
-def spec_summary(spec: WorkerSpec) -> dict[str, Any]:
-    """The settings a batch report shows once at its top."""
-    return {"settings": spec.settings.to_json(), "comparison": vars(spec.comparison_style)}
