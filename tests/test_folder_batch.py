@@ -184,8 +184,11 @@ def test_kill_9_mid_batch_then_rerun_does_every_file_exactly_once(
     recorded = {r["output"]["path"] for r in before}
     assert set(landed) <= recorded
 
-    assert main(["restore", str(tree), "-o", str(out), "-r", *FAST]) == 0
+    report = tmp_path / "report.json"
+    assert main(["restore", str(tree), "-o", str(out), "-r", "--json", str(report), *FAST]) == 0
     after = _records(out)
+    files = json.loads(report.read_text())["files"]  # the report is complete: every file, once
+    assert sorted(f["input"] for f in files) == sorted({r["input"] for r in after}) and len(files) == 8
     done_before = {r["input"] for r in before if r["output"]["path"] in landed}
     redone = [r["input"] for r in after[len(before) :]]
     assert not done_before & set(redone)  # finished files are not done twice
