@@ -416,6 +416,8 @@ _SECTIONS: dict[str, type[_Validated]] = {
     "output": OutputSettings,
     "limits": LimitSettings,
 }
+#: declarations that are command-line flags too, though not part of ``Settings``
+_OPTIONS: dict[str, type[_Validated]] = {"batch": BatchSettings}
 
 
 @dataclass(frozen=True)
@@ -441,8 +443,9 @@ def field_range(section: str | None, name: str) -> tuple[float, float]:
 
 
 def field_info(section: str | None, name: str) -> FieldInfo:
-    """The declaration of ``section.name`` (``section`` None: a field of ``Settings`` itself)."""
-    cls: type = Settings if section is None else _SECTIONS[section]
+    """The declaration of ``section.name`` (``section`` None: a field of ``Settings`` itself;
+    ``"batch"``: of ``BatchSettings``)."""
+    cls: type = Settings if section is None else _SECTIONS.get(section) or _OPTIONS[section]
     declared = {f.name: f for f in fields(cls)}
     if name not in declared:
         raise KeyError(f"{section}.{name}" if section else name)

@@ -228,9 +228,6 @@ class Pipeline:
         """
         from .reference import pair_folder
 
-        folder = self.references_folder
-        if folder is None:
-            return settings, ()
         identity = self.engine.identity()
         if identity is None:
             from .reference import identity_unavailable_message

@@ -17,11 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
-from restore_core.batch import Batch, FileJob, FileOutcome, FileRecord, LocalExecutor, OutputFile, WorkerSpec, plan_files
-from restore_core.batch.plan import plan_folder
-from restore_core.batch.run import Executor
+from restore_core.batch import (
+    Batch,
+    Executor,
+    FileJob,
+    FileOutcome,
+    FileRecord,
+    LocalExecutor,
+    OutputFile,
+    WorkerSpec,
+    plan_files,
+    plan_folder,
+)
 from restore_core.io import WriteSet
 from restore_core.params import BatchSettings, DetectionSettings, FaceSettings, Settings
+
 from .report import Row
 from .workspace import TWO_FACES
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..batch import Batch, BatchSummary, FileJob, FileRecord, LocalExecutor, Plan, WorkerSpec, plan_files, plan_folder
 from ..batch.run import Executor
@@ -16,57 +17,40 @@ from ..errors import SettingsError
 from ..faces import DetectedFace
 from ..params import BatchSettings, Settings
 from ..pipeline import Comparison, Result
+from .options import Flag, add_flag_group
 from .progress import ProgressPrinter, print_notes
 
-#: flag -> argparse dest of the batch flags
-_BATCH_FLAGS = {
-    "--recursive": "recursive",
-    "--include": "include",
-    "--exclude": "exclude",
-    "--redo": "redo",
-    "--ray": "ray",
-    "--actors": "actors",
-    "--cpus-per-actor": "cpus_per_actor",
-}
+#: the batch flags made from BatchSettings' declarations (--include, --exclude and --resume by hand below)
+BATCH_FLAGS = (
+    Flag("--recursive", "batch", "recursive", short="-r"),
+    Flag("--redo", "batch", "redo"),
+    Flag("--ray", "batch", "ray", "auto|ADDRESS"),
+    Flag("--actors", "batch", "actors", "N"),
+    Flag("--cpus-per-actor", "batch", "cpus_per_actor", "N"),
+)
+_GLOB_FLAGS = (Flag("--include", "batch", "include", "GLOB"), Flag("--exclude", "batch", "exclude", "GLOB"))
 
 
 def add_batch_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("batches (a folder, or several photos, into the -o folder)")
-    group.add_argument("-r", "--recursive", action="store_true", default=None, help="also the photos in sub-folders")
+    group = add_flag_group(parser, "batches (a folder, or several photos, into the -o folder)", BATCH_FLAGS)
+    for flag in _GLOB_FLAGS:  # lists: one pattern per flag, repeatable
+        group.add_argument(
+            flag.flag, dest=flag.dest, action="append", metavar=flag.metavar, help=f"{flag.info.doc} (repeatable)"
+        )
     group.add_argument(
-        "--include", action="append", metavar="GLOB", help="only paths matching GLOB, like '*.tif' (repeatable)"
+        "--resume", dest="redo", action="store_false", default=None, help="skip finished files (the default)"
     )
-    group.add_argument("--exclude", action="append", metavar="GLOB", help="leave out paths matching GLOB (repeatable)")
-    again = group.add_mutually_exclusive_group()
-    again.add_argument(
-        "--resume",
-        dest="redo",
-        action="store_false",
-        default=None,
-        help="skip files the batch's manifest shows done, with these settings (the default)",
-    )
-    again.add_argument("--redo", dest="redo", action="store_true", help="restore every file again")
-    group.add_argument("--ray", metavar="auto|ADDRESS", help="run on Ray: auto starts one on this machine")
-    group.add_argument("--actors", type=int, metavar="N", help="Ray workers (default: one per GPU, else per core)")
-    group.add_argument("--cpus-per-actor", type=float, metavar="N", help="CPU cores per Ray worker (default 1)")
 
 
 def batch_settings_from_args(args: argparse.Namespace) -> BatchSettings:
-    values = {
-        "recursive": args.recursive,
-        "include": tuple(args.include) if args.include else None,
-        "exclude": tuple(args.exclude) if args.exclude else None,
-        "redo": args.redo,
-        "ray": args.ray,
-        "actors": args.actors,
-        "cpus_per_actor": args.cpus_per_actor,
-    }
+    values: dict[str, Any] = {flag.field: getattr(args, flag.dest, None) for flag in BATCH_FLAGS}
+    values.update({flag.field: tuple(getattr(args, flag.dest, None) or ()) or None for flag in _GLOB_FLAGS})
     return BatchSettings(**{k: v for k, v in values.items() if v is not None})
 
 
 def refuse_batch_flags(args: argparse.Namespace) -> None:
     """Batch flags with one photo would be ignored without a word: say so instead."""
-    given = [flag for flag, dest in _BATCH_FLAGS.items() if getattr(args, dest, None) not in (None, False)]
+    given = [flag.flag for flag in (*BATCH_FLAGS, *_GLOB_FLAGS) if getattr(args, flag.dest, None) not in (None, False)]
     if given:
         raise SettingsError(f"{', '.join(given)}: for batches; give a folder or several photos, and -o a folder")
 
