@@ -375,6 +375,39 @@ class Settings(_Validated):
         return json.dumps(self.to_json(), indent=2)
 
 
+@dataclass(frozen=True)
+class BatchSettings(_Validated):
+    """How a batch finds its photos and where it runs. Options of the ``restore`` command, not
+    part of ``Settings``: they change which files are done and by whom, never their pixels."""
+
+    recursive: bool = field(default=False, metadata={"doc": "also restore the photos in sub-folders"})
+    include: tuple[str, ...] = field(
+        default=(), metadata={"doc": "only files whose path below the folder matches one of these globs"}
+    )
+    exclude: tuple[str, ...] = field(default=(), metadata={"doc": "leave out files whose path matches these globs"})
+    redo: bool = field(
+        default=False, metadata={"doc": "restore every file again (by default finished files are skipped)"}
+    )
+    ray: str | None = field(
+        default=None, metadata={"doc": "run on Ray: auto (a local runtime sized to this machine) or a cluster address"}
+    )
+    actors: int | None = _opt(
+        "Ray workers, each holding the models (default: one per GPU, else per CPU cores)", 1, 100_000
+    )
+    cpus_per_actor: float | None = _opt("CPU cores per Ray worker without a GPU (default 1)", 0.25, 1024)
+    in_flight: int = _num(2, 1, 64, "files queued per Ray worker, so none waits for work")
+    attempts: int = _num(2, 1, 10, "tries of a file whose Ray worker dies; then it is reported failed")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("include", "exclude"):
+            globs = getattr(self, name)
+            if not isinstance(globs, tuple) or not all(isinstance(g, str) and g for g in globs):
+                raise SettingsError(f"{name} must be a list of file name patterns like *.jpg, got {_describe(globs)}")
+        if self.ray is not None and not self.ray.strip():
+            raise SettingsError("ray must be auto or a cluster address like 10.0.0.1:6379, got an empty text")
+
+
 #: the sections of ``Settings``: each a JSON object of its own
 _SECTIONS: dict[str, type[_Validated]] = {
     "detection": DetectionSettings,
@@ -383,6 +416,8 @@ _SECTIONS: dict[str, type[_Validated]] = {
     "output": OutputSettings,
     "limits": LimitSettings,
 }
+#: declarations that are command-line flags too, though not part of ``Settings``
+_OPTIONS: dict[str, type[_Validated]] = {"batch": BatchSettings}
 
 
 @dataclass(frozen=True)
@@ -408,8 +443,9 @@ def field_range(section: str | None, name: str) -> tuple[float, float]:
 
 
 def field_info(section: str | None, name: str) -> FieldInfo:
-    """The declaration of ``section.name`` (``section`` None: a field of ``Settings`` itself)."""
-    cls: type = Settings if section is None else _SECTIONS[section]
+    """The declaration of ``section.name`` (``section`` None: a field of ``Settings`` itself;
+    ``"batch"``: of ``BatchSettings``)."""
+    cls: type = Settings if section is None else _SECTIONS.get(section) or _OPTIONS[section]
     declared = {f.name: f for f in fields(cls)}
     if name not in declared:
         raise KeyError(f"{section}.{name}" if section else name)

@@ -7,6 +7,7 @@ the ``RenderEngine``, so a batch and the live preview produce the same pixels.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from .io import LoadedImage, WriteSet, check_output_path, default_output_suffix,
 from .params import Settings
 from .reference import DEFAULT_PAIRING_THRESHOLD, IdentityReport
 
-__all__ = ["Comparison", "Exports", "FaceReport", "Pipeline", "ProgressEvent", "Result", "drive"]
+__all__ = ["Comparison", "Exports", "FaceReport", "Pipeline", "ProgressEvent", "Result", "comparison_name", "drive"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ class Comparison:
     mode: ComparisonMode = "side_by_side"
     split: float = 0.5  # split mode: the fraction of the width shown from before
     labels: bool = True
+
+
+def comparison_name(source: Path) -> str:
+    """The file name of ``source``'s before/after image in a folder of comparisons."""
+    return f"{source.stem}_comparison.jpg"
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,7 @@ class Pipeline:
         comparison_style: Comparison = Comparison(),
         report: Path | None = None,
         name_ending: str = "",
+        writes: WriteSet | None = None,
     ) -> Steps[Result]:
         """Restore ``source`` into ``output`` (not written when None). Nothing is written on error.
 
@@ -170,20 +177,25 @@ class Pipeline:
         one rule for every front end).
         ``comparison``: also write a before/after image there; ``report``: the JSON report.
         The files land together or not at all: a report that cannot be written leaves no image.
+        ``writes``: stage the files in this set (its rules say what may be replaced; ``overwrite``
+        is then unused) and leave moving them into place to the caller, as a batch does once
+        it has recorded them.
         """
         source = Path(source)
+        own_writes = writes is None
+        writes = WriteSet(overwrite=overwrite) if writes is None else writes
         folder = Path(output) if output is not None and Path(output).is_dir() else None
         target = Path(output) if output is not None and folder is None else None
         for path in (target, comparison, report):
             if path is not None:
-                check_output_path(source, path, overwrite=overwrite)
+                check_output_path(source, path, overwrite=writes.may_replace(path))
         self.engine.timings.clear()
         started = time.perf_counter()
         faces = yield from self.faces_steps(source, external_faces)
         check_face_indices(self.settings, len(faces), source)
         if folder is not None:
             target = folder / f"{source.stem}{name_ending}{default_output_suffix(self.engine.image)}"
-            check_output_path(source, target, overwrite=overwrite)
+            check_output_path(source, target, overwrite=writes.may_replace(target))
         settings = self.settings
         skipped: tuple[Exception, ...] = ()
         if self.references_folder is not None:
@@ -191,7 +203,7 @@ class Pipeline:
         restored = yield from self.engine.output_steps(settings)
         start = time.perf_counter()
         exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style)
-        with WriteSet(overwrite=overwrite) as writes:
+        with writes if own_writes else contextlib.nullcontext():
             if (yield from self._write_images(restored, exports, writes)):
                 self.engine.timings["encode"] = time.perf_counter() - start
             timings = dict(self.engine.timings)

@@ -166,7 +166,7 @@ def test_a_batch_finishes_good_files_and_reports_bad_ones(
         ]
     )
     assert code == 1
-    assert sorted(p.name for p in out.iterdir()) == ["collage_two_faces.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == ["collage_two_faces.jpg", "facemend-manifest.jsonl"]
     data = json.loads(report.read_text())
     assert [f["input"] for f in data["failures"]] == [str(empty), str(junk)]
     err = capsys.readouterr().err

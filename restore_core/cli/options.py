@@ -22,6 +22,11 @@ class Flag:
     field: str
     metavar: str | None = None
     also: str = ""  # what giving the flag also does, e.g. "turns pre-conditioning on"
+    short: str = ""  # a one-letter alias, like -r
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.short, self.flag) if self.short else (self.flag,)
 
     @property
     def dest(self) -> str:
@@ -120,14 +125,14 @@ def _add(group: argparse._ArgumentGroup, flag: Flag) -> None:
     if info.kind is bool:
         # a flag turns a default off (--no-...) or on; not given (None) keeps the settings file's value
         action = "store_false" if flag.flag.startswith("--no-") else "store_true"
-        group.add_argument(flag.flag, dest=flag.dest, action=action, default=None, help=flag.help())
+        group.add_argument(*flag.names, dest=flag.dest, action=action, default=None, help=flag.help())
         return
     group.add_argument(
-        flag.flag, dest=flag.dest, type=info.kind, choices=info.choices, metavar=flag.metavar, help=flag.help()
+        *flag.names, dest=flag.dest, type=info.kind, choices=info.choices, metavar=flag.metavar, help=flag.help()
     )
 
 
-def _add_group(parser: argparse.ArgumentParser, title: str, flags: tuple[Flag, ...]) -> argparse._ArgumentGroup:
+def add_flag_group(parser: argparse.ArgumentParser, title: str, flags: tuple[Flag, ...]) -> argparse._ArgumentGroup:
     group = parser.add_argument_group(title)
     for flag in flags:
         _add(group, flag)
@@ -135,7 +140,7 @@ def _add_group(parser: argparse.ArgumentParser, title: str, flags: tuple[Flag, .
 
 
 def add_detection_flags(parser: argparse.ArgumentParser) -> None:
-    group = _add_group(parser, "detection", DETECTION_FLAGS)
+    group = add_flag_group(parser, "detection", DETECTION_FLAGS)
     group.add_argument(
         "--settings", metavar="FILE.json", help="settings saved by the app or a report; flags override it"
     )
@@ -144,11 +149,11 @@ def add_detection_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
     """The work budgets (also the server's: a request cannot raise them)."""
-    _add_group(parser, "limits", LIMIT_FLAGS)
+    add_flag_group(parser, "limits", LIMIT_FLAGS)
 
 
 def add_restore_flags(parser: argparse.ArgumentParser) -> None:
-    face = _add_group(parser, "restoration", RESTORE_FLAGS)
+    face = add_flag_group(parser, "restoration", RESTORE_FLAGS)
     face.add_argument(
         "--reference",
         action="append",
@@ -173,8 +178,8 @@ def add_restore_flags(parser: argparse.ArgumentParser) -> None:
     face.add_argument(
         "--identity", action="store_true", help="report identity similarities for every face (needs arcface)"
     )
-    _add_group(parser, "film grain", GRAIN_FLAGS)
-    _add_group(parser, "output", OUTPUT_FLAGS)
+    add_flag_group(parser, "film grain", GRAIN_FLAGS)
+    add_flag_group(parser, "output", OUTPUT_FLAGS)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

@@ -19,7 +19,7 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -33,7 +33,7 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 _TEMP_NAME = re.compile(rf"^\..+\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)-[0-9a-f]{{12}}{re.escape(TEMP_SUFFIX)}$")
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], None], *, overwrite: bool = False) -> Path:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, overwrite: bool = False) -> Path:
     """Run ``write`` on a fresh temp file beside ``path``, then move it into place.
 
     ``write`` gets a binary file open for reading and writing (it may seek back). Raises
@@ -52,18 +52,40 @@ class WriteSet:
     ``add`` writes each file to its temp at once (so errors surface there); leaving the
     ``with`` block without an exception renames them all into place, with one removes every
     temp. ``commit`` may be called early; it returns the files written.
+
+    ``replaceable`` names files that may be replaced although ``overwrite`` is off (a resumed
+    batch redoing its own earlier output). The temps may also be written by one process and
+    renamed by another: ``staged`` lists them, ``WriteSet.adopt`` takes them over.
     """
 
-    def __init__(self, *, overwrite: bool = False) -> None:
+    def __init__(self, *, overwrite: bool = False, replaceable: Collection[Path] = ()) -> None:
         self.overwrite = overwrite
+        self.replaceable = frozenset(Path(p) for p in replaceable)
         self._staged: list[tuple[Path, Path]] = []  # (temp, target)
         self._done = False
+
+    @classmethod
+    def adopt(
+        cls, staged: Iterable[tuple[Path, Path]], *, overwrite: bool = False, replaceable: Collection[Path] = ()
+    ) -> WriteSet:
+        """A set holding temps another ``WriteSet`` wrote (``staged`` pairs), to commit or discard here."""
+        writes = cls(overwrite=overwrite, replaceable=replaceable)
+        writes._staged = [(Path(temp), Path(target)) for temp, target in staged]
+        return writes
+
+    @property
+    def staged(self) -> tuple[tuple[Path, Path], ...]:
+        """(temp, target) of every file written and not yet moved into place."""
+        return tuple(self._staged)
+
+    def may_replace(self, target: Path) -> bool:
+        return self.overwrite or target in self.replaceable
 
     def add(self, path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
         target = Path(path)
         if any(target == staged for _, staged in self._staged):
             raise OutputError(target, "is named twice in one job")
-        check_target(target, overwrite=self.overwrite)
+        check_target(target, overwrite=self.may_replace(target))
         remove_stale_temps(target.parent)
         temp = target.parent / f".{target.name}.{_HOST}-{os.getpid()}-{secrets.token_hex(6)}{TEMP_SUFFIX}"
         try:
@@ -87,7 +109,7 @@ class WriteSet:
         moved: list[tuple[Path, bool]] = []
         try:
             for temp, target in self._staged:
-                if not self.overwrite and target.exists():  # appeared since it was checked
+                if not self.may_replace(target) and target.exists():  # appeared since it was checked
                     raise OutputError(target, "already exists; choose another name or allow overwriting")
                 existed = target.exists()
                 try:

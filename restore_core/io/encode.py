@@ -169,7 +169,7 @@ def save_image(
     if image.alpha is not None and not fmt.holds_alpha:
         raise OutputError(target, f"{fmt.name} cannot hold transparency: save it as PNG, TIFF or WebP")
     if writes is not None:
-        overwrite = writes.overwrite
+        overwrite = writes.may_replace(target)
     check_output_path(image.path, target, overwrite=overwrite)  # before the pixels are converted
     px = _pixels_for(image, fmt)
     exif_limit = metadata.JPEG_SEGMENT_LIMIT if fmt.name == "JPEG" else None
