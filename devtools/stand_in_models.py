@@ -103,6 +103,19 @@ def write_random_arcface(path: Path, seed: int = SEED) -> Path:
     return _save(model.state_dict(), path)
 
 
+def write_random_parsenet(path: Path, seed: int = SEED) -> Path:
+    """facexlib's face parser as ``init_parsing_model('parsenet')`` builds it; the published
+    parsing_parsenet.pth is a bare state dict of ``ParseNet(in_size=512, out_size=512, parsing_ch=19)``.
+
+    Uncalibrated: its class map of a real face already mixes face and non-face classes.
+    """
+    from facexlib.parsing.parsenet import ParseNet
+
+    with _seeded(seed):
+        model = ParseNet(in_size=512, out_size=512, parsing_ch=19)
+    return _save(model.state_dict(), path)
+
+
 def _calibrate_gfpgan(model: GFPGAN) -> None:
     """Make a random GFPGAN's output depend on its input, in a trained model's range.
 

@@ -1,7 +1,8 @@
 """The render engine: one image, its faces, and caches keyed by what each result depends on.
 
-decode -> detection (per detection settings) -> alignment (per face) -> model output (per
-face, model, creativity, pre-conditioning) -> colour match -> composition. A slider only
+decode -> detection (per detection settings) -> alignment and face parse (per face) -> model
+output (per face, model, creativity, pre-conditioning) -> colour match -> composition through
+each face's blend mask (its parsed face classes, or the box). A slider only
 redoes what it changes: strength and grain recompose; creativity on CodeFormer re-runs the
 decoder only (encoder features are cached per face); a detection change re-aligns.
 
@@ -24,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import compose
-from .align import FaceWarp, Region, estimate_warp
+from .align import ALIGNED_SIZE, FaceWarp, Region, estimate_warp
 from .errors import CancelledError, SettingsError
 from .faces import DetectedFace
 from .io import LoadedImage, load_image
@@ -50,7 +51,7 @@ _R = TypeVar("_R")
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    stage: str  # decode, detect, align, load-model, restore, compose, upscale, encode
+    stage: str  # decode, detect, align, parse, load-model, restore, compose, upscale, encode
     done: int
     total: int
     message: str = ""
@@ -102,6 +103,7 @@ class FaceRender:
     #: identity similarity restored vs reference (or vs original without one); None without ArcFace
     similarity: float | None = None
     creativity: float | None = None  # the creativity rendered (the identity lock may choose it)
+    mask: str | None = None  # the blend mask used: "parsing" or "box" (None when not restored)
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,6 +127,7 @@ class _FaceOutput:
     preview: bool
     creativity: float
     reference: ReferenceFace | None = None
+    mask: str = "box"  # the blend mask it is pasted through (params.MASKS)
 
 
 def _creativity_key(value: float) -> float:
@@ -156,6 +159,11 @@ class RenderEngine:
         self._detector: Any = None
         self._detector_name: str | None = None
         self._restorers: dict[str, Any] = {}
+        self._parser: Any = None
+        self._parses: dict[int, np.ndarray] = {}  # face index -> ParseNet class map of its aligned face
+        self._blend_masks: LRUCache[tuple[int, str], np.ndarray] = LRUCache(
+            64
+        )  # (face index, mask kind) -> aligned-space blend weight (1 MB each)
         self._device: Any = None
         # model outputs: (generation, face, model, creativity, user pre-conditioning) -> uint8 face
         self._outputs: LRUCache[_OutputKey, np.ndarray] = LRUCache(max_cached_faces * 4)
@@ -170,6 +178,8 @@ class RenderEngine:
         self.last_outputs: dict[int, _FaceOutput] = {}
         #: model name -> why its file is not the published one (models stay loaded, so notes stay)
         self.model_notes: dict[str, str] = {}
+        #: set by a render in which a face asked for the parsing mask and ParseNet is not installed
+        self.mask_note: str | None = None
 
     # ----- image and faces -------------------------------------------------------------
     @property
@@ -204,7 +214,8 @@ class RenderEngine:
     @property
     def notes(self) -> tuple[str, ...]:
         """What the user should know about the photo and the models behind the latest result."""
-        return (*self.image.notes, *self.model_notes.values())
+        mask_note = (self.mask_note,) if self.mask_note else ()
+        return (*self.image.notes, *self.model_notes.values(), *mask_note)
 
     def _note_model(self, name: str) -> None:
         """Record once if the file of registry model ``name`` is not the published one."""
@@ -221,6 +232,8 @@ class RenderEngine:
         self._faces = list(faces)
         self._faces_generation += 1
         self._aligned.clear()
+        self._parses.clear()
+        self._blend_masks.clear()
 
     def use_faces(self, faces: Iterable[DetectedFace]) -> None:
         """External boxes: skip detection."""
@@ -277,6 +290,15 @@ class RenderEngine:
             self._note_model(name)
         return self._restorers[name]
 
+    def face_parser(self) -> Any:
+        """ParseNet (loaded once), or None when it is not installed."""
+        from .restore import PARSING_MODEL, load_face_parser, parser_available
+
+        if self._parser is None and parser_available():
+            self._parser = load_face_parser(self.device)
+            self._note_model(PARSING_MODEL)
+        return self._parser
+
     def installed_face_models(self) -> set[str]:
         from .models import installed
 
@@ -289,6 +311,47 @@ class RenderEngine:
             warp = estimate_warp(face.landmarks_array())
             self._aligned[index] = AlignedFace(warp, warp.crop(self.image.working_rgb8()))
         return self._aligned[index]
+
+    def mask_kind(self, face: FaceSettings) -> str:
+        """The mask a face with these settings is blended through: ``parsing`` needs ParseNet."""
+        from .restore import parser_available
+
+        if face.mask == "parsing" and (self._parser is not None or parser_available()):
+            return "parsing"
+        return "box"
+
+    def _parse_steps(self, indices: Iterable[int]) -> Steps[None]:
+        """Parse the aligned faces of ``indices`` not parsed yet (ParseNet must be installed)."""
+        todo = [i for i in dict.fromkeys(indices) if i not in self._parses]
+        if not todo:
+            return
+        parser = self.face_parser()
+        for start in range(0, len(todo), parser.batch_size):
+            chunk = todo[start : start + parser.batch_size]
+            yield ProgressEvent("parse", start, len(todo), f"parsing face {start + 1} of {len(todo)}")
+            t0 = time.perf_counter()
+            for index, parse in zip(chunk, parser.parse(np.stack([self.aligned(i).rgb8 for i in chunk])), strict=True):
+                parse.setflags(write=False)
+                self._parses[index] = parse
+            self._timed("parse", t0)
+        yield ProgressEvent("parse", len(todo), len(todo), "faces parsed")
+
+    def face_parse(self, index: int) -> np.ndarray:
+        """The ParseNet class map of face ``index``'s aligned crop (parsed on first use)."""
+        drive(self._parse_steps([index]))
+        return self._parses[index]
+
+    def blend_mask(self, index: int, kind: str) -> np.ndarray:
+        """Face ``index``'s aligned-space paste-back weight (512 x 512 float32, read-only) for a
+        mask ``kind`` that ``mask_kind`` resolved: its parsed face classes, or the box."""
+        if kind == "box":
+            return compose.face_blend_mask(ALIGNED_SIZE)
+        key = (index, kind)
+        mask = self._blend_masks.get(key)
+        if mask is None:
+            mask = compose.parsed_blend_mask(self.face_parse(index))
+            self._blend_masks.put(key, mask)
+        return mask
 
     def resolve_model(self, index: int, face: FaceSettings) -> str:
         if face.model != "auto":
@@ -409,6 +472,12 @@ class RenderEngine:
             if face.identity_lock and reference is not None and not allow_preview:
                 face = yield from self._identity_lock(index, model, face, reference)
             plans.append((index, model, face, reference))
+        from .restore import parser_missing_message
+
+        kinds = {index: self.mask_kind(face) for index, _, face, _ in plans}
+        missing = any(face.mask != kinds[index] for index, _, face, _ in plans)
+        self.mask_note = parser_missing_message() if missing else None
+        yield from self._parse_steps(i for i, kind in kinds.items() if kind == "parsing")
         outputs: dict[int, _FaceOutput] = {}
         todo = []
         for index, model, face, reference in plans:
@@ -453,14 +522,15 @@ class RenderEngine:
     ) -> _FaceOutput:
         """Colour match (cached): to the reference's face when paired, else to the original's."""
         raw = np.divide(self._outputs[key], np.float32(255.0), dtype=np.float32)
+        mask = self.mask_kind(face)
         if not face.color_match:
-            return _FaceOutput(raw, key.model, preview, key.creativity, reference)
+            return _FaceOutput(raw, key.model, preview, key.creativity, reference, mask)
         matched_key = (key, reference)
         matched = self._matched.get(matched_key)
         if matched is None:
             matched = match_face_color(raw, self.aligned(key.face).rgb, reference)
             self._matched.put(matched_key, matched)
-        return _FaceOutput(matched, key.model, preview, key.creativity, reference)
+        return _FaceOutput(matched, key.model, preview, key.creativity, reference, mask)
 
     # ----- rendering -------------------------------------------------------------------
     def render_steps(
@@ -605,6 +675,7 @@ class RenderEngine:
                 original=original,
                 strength=settings.for_face(index).strength,
                 to_native=to_native,
+                mask=self.blend_mask(index, out.mask),
                 grain=grain,
                 grain_origin=grain_origin,
             )
@@ -631,6 +702,7 @@ class RenderEngine:
             reference_faces=reference.face_count if reference else 0,
             similarity=self._similarity(index, output),
             creativity=output.creativity if output else None,
+            mask=output.mask if output else None,
         )
 
     def _similarity(self, index: int, output: _FaceOutput | None) -> float | None:

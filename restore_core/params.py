@@ -30,6 +30,9 @@ Upscaler = Literal["auto", "lanczos", "realesrgan"]
 DETECTORS = ("auto", "retinaface_resnet50", "retinaface_mobile0.25")
 #: Model names with a meaning of their own; anything else is a path to a model file.
 NAMED_MODELS = ("auto", "gfpgan", "codeformer", "passthrough")
+#: How a restored face is blended in: through its parsed face classes (ParseNet; the box when
+#: ParseNet is not installed), or through the box (a feathered squircle over the aligned crop).
+MASKS = ("parsing", "box")
 
 _T = TypeVar("_T")
 
@@ -194,6 +197,7 @@ class FaceSettings(_Validated):
         "other models: the face is softened before the model)",
     )
     color_match: bool = _bool(True, "match the restored face's colour to the original face's")
+    mask: str = _choice("parsing", MASKS, "blend through the parsed face (hair, neck, background kept) or the box")
     precondition: bool = _bool(False, "add the noise and blur below to the aligned face before the model")
     noise_sigma: float = _num(0.015, 0.001, 0.1, "pre-conditioning noise, in 0..1 pixel units")
     blur_sigma: float = _num(0.4, 0.01, 2.0, "pre-conditioning blur, in aligned-face pixels")
@@ -215,6 +219,7 @@ class FaceOverride(_Validated):
     strength: float | None = _opt("strength for this face", 0.0, 1.0)
     creativity: float | None = _opt("creativity for this face", 0.0, 1.0)
     color_match: bool | None = None
+    mask: str | None = field(default=None, metadata={"choices": MASKS, "doc": "mask for this face"})
     precondition: bool | None = None
     noise_sigma: float | None = _opt("noise for this face", 0.001, 0.1)
     blur_sigma: float | None = _opt("blur for this face", 0.01, 2.0)

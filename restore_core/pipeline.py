@@ -36,6 +36,7 @@ class FaceReport:
     strength: float
     creativity: float
     identity: IdentityReport | None = None  # reference and similarities
+    mask: str | None = None  # the blend mask used ("parsing" or "box"); None when not restored
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class FaceReport:
             "model": self.model,
             "strength": self.strength,
             "creativity": self.creativity,
+            "mask": self.mask,
             **(self.identity.to_json() if self.identity else {"reference": None}),
         }
 
@@ -311,6 +313,7 @@ class Pipeline:
                     strength=settings.strength,
                     creativity=rendered.creativity if rendered else settings.creativity,
                     identity=self.engine.identity_report(index) if settings.reference or self.report_identity else None,
+                    mask=rendered.mask if rendered else None,
                 )
             )
         return reports

@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # "conftest", a module name shared with tests/gui/conftest.py.
 from support import DETECTOR_WEIGHTS, PHOTOS, SHARED
 
-from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan
+from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan, write_random_parsenet
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,12 +78,25 @@ def random_codeformer(random_weights_dir: Path) -> Path:
     return write_random_codeformer(random_weights_dir / "codeformer.pth")
 
 
+@pytest.fixture(scope="session")
+def random_parsenet(random_weights_dir: Path) -> Path:
+    """A random parsing_parsenet.pth of the real architecture (about 85 MB), written once per session."""
+    return write_random_parsenet(random_weights_dir / "parsing_parsenet.pth")
+
+
 @pytest.fixture()
 def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Path) -> Path:
     """``models_dir`` plus random GFPGAN and CodeFormer files under their published names."""
     (models_dir / "GFPGANv1.4.pth").symlink_to(random_gfpgan)
     (models_dir / "codeformer.pth").symlink_to(random_codeformer)
     return models_dir
+
+
+@pytest.fixture()
+def parsing_models_dir(face_models_dir: Path, random_parsenet: Path) -> Path:
+    """``face_models_dir`` plus a random ParseNet under its published name."""
+    (face_models_dir / "parsing_parsenet.pth").symlink_to(random_parsenet)
+    return face_models_dir
 
 
 # Live Facemend servers on a free loopback port (``serve``), stopped at the end of each test.

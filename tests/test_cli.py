@@ -193,3 +193,23 @@ def test_wrong_parameters_are_refused_before_any_work(tmp_path: Path, photos_dir
     assert main(["restore", str(photos_dir / "collage_two_faces.jpg"), "-o", str(out), "--strength", "1.5"]) == 1
     assert "strength must be between 0.0 and 1.0, got 1.5" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_mask_flag_and_the_report_say_which_mask_each_face_used(
+    models_dir: Path, photos_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = photos_dir / "collage_two_faces.jpg"
+    base = ["restore", str(source), "--model", "passthrough", *MOBILE]
+    # The default asks for the parsing mask: without ParseNet the box is used, and said so.
+    assert main([*base, "-o", str(tmp_path / "a.png"), "--json", str(tmp_path / "a.json")]) == 0
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert [f["mask"] for f in report["faces"]] == ["box", "box"]
+    assert any("models download parsenet" in note for note in report["notes"])
+    assert "models download parsenet" in capsys.readouterr().err
+    assert main([*base, "--mask", "box", "-o", str(tmp_path / "b.png"), "--json", str(tmp_path / "b.json")]) == 0
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert report["settings"]["face"]["mask"] == "box"
+    assert not any("parsenet" in note for note in report["notes"])
+    np.testing.assert_array_equal(_read(tmp_path / "a.png"), _read(tmp_path / "b.png"))
+    with pytest.raises(SystemExit):
+        main([*base, "--mask", "oval", "-o", str(tmp_path / "c.png")])

@@ -71,6 +71,7 @@ RESTORE_FLAGS = (
     Flag("--blur-sigma", "face", "blur_sigma", "S", "turns pre-conditioning on"),
     Flag("--noise-seed", "face", "noise_seed", "N"),
     Flag("--no-color-match", "face", "color_match"),
+    Flag("--mask", "face", "mask"),
     Flag("--identity-lock", "face", "identity_lock"),
 )
 GRAIN_FLAGS = (

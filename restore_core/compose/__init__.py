@@ -9,10 +9,14 @@ from .compare import ComparisonMode, comparison_image
 from .grain import add_grain, add_image_grain, apply_grain, grain_noise
 from .mask import face_blend_mask, skin_mask
 from .native import native_max_of, to_dtype
+from .parsed import FACE_CLASSES, PARSE_CLASSES, SKIN_CLASSES, face_class_mask, parsed_blend_mask, parsed_skin_mask
 from .paste import paste_face
 from .upscale import TileModel, upscale_image
 
 __all__ = [
+    "FACE_CLASSES",
+    "PARSE_CLASSES",
+    "SKIN_CLASSES",
     "ComparisonMode",
     "TileModel",
     "add_grain",
@@ -20,9 +24,12 @@ __all__ = [
     "apply_grain",
     "comparison_image",
     "face_blend_mask",
+    "face_class_mask",
     "grain_noise",
     "match_color",
     "native_max_of",
+    "parsed_blend_mask",
+    "parsed_skin_mask",
     "paste_face",
     "skin_mask",
     "to_dtype",

@@ -1,0 +1,126 @@
+"""Face parsing with facexlib's ParseNet: aligned faces in, per-pixel class maps out.
+
+The network is facexlib's ``ParseNet(in_size=512, out_size=512, parsing_ch=19)``, the
+architecture of ``parsing_parsenet.pth``, built here and loaded through the models package
+(``weights_only``): facexlib's ``init_parsing_model`` downloads into site-packages. Its input
+is prepared as the official helper prepares it (RGB in [-1, 1], 512 px) and its class map is
+the argmax of its first output.
+
+Faces are parsed as they are in the photo (the aligned crop the model is given), not after
+restoration as facexlib's helper does: what must keep the photo's pixels (hair, a hand or a
+microphone over the face) is what the photo shows, and the mask then stays the same for every
+model, creativity and strength.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..align import ALIGNED_SIZE
+from ..errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
+
+PARSING_MODEL = "parsenet"  # registry name
+PARSE_CHANNELS = 19
+
+
+def parser_available() -> bool:
+    """True when the ParseNet weights are in the models folder (verified or not)."""
+    from ..models import find
+
+    return find(PARSING_MODEL) is not None
+
+
+def parser_missing_message() -> str:
+    """The one line shown when a face asks for the parsing mask and ParseNet is not installed."""
+    from ..models import spec
+
+    model = spec(PARSING_MODEL)
+    return (
+        f"face parsing ({model.title}, ~{round(model.display_size / 1e6)} MB) is not installed, so faces "
+        f"were blended with the box mask: facemend-cli models download {PARSING_MODEL}"
+    )
+
+
+class FaceParser:
+    """ParseNet on one device. Not thread-safe: one worker owns it."""
+
+    def __init__(self, network: torch.nn.Module, device: torch.device, weights: Path) -> None:
+        self.network = network
+        self.device = device
+        self.weights = weights
+        self.network_runs = 0  # forward passes, for tests and diagnostics
+        from .runner import BATCH_SIZE
+
+        self.batch_size = BATCH_SIZE.get(device.type, 4)
+
+    def __repr__(self) -> str:
+        return f"FaceParser(device={self.device}, weights={str(self.weights)!r})"
+
+    def inputs(self, faces_rgb8: np.ndarray) -> torch.Tensor:
+        """The network's input for aligned faces (N x 512 x 512 x 3 uint8), prepared as the
+        official helper prepares it: RGB in 0..1 (``img2tensor``), then ``normalize(0.5, 0.5)``."""
+        import torch
+
+        batch = np.asarray(faces_rgb8)
+        if batch.ndim != 4 or batch.shape[1:] != (ALIGNED_SIZE, ALIGNED_SIZE, 3) or batch.dtype != np.uint8:
+            raise ValueError(
+                f"faces must be N x {ALIGNED_SIZE} x {ALIGNED_SIZE} x 3 uint8, got {batch.dtype} {batch.shape}"
+            )
+        x = torch.from_numpy(batch.astype(np.float32) / np.float32(255.0)).permute(0, 3, 1, 2)
+        return ((x - 0.5) / 0.5).contiguous()
+
+    def logits(self, faces_rgb8: np.ndarray) -> torch.Tensor:
+        """ParseNet's class scores (N x 19 x 512 x 512, float32 on the CPU) for aligned faces."""
+        import torch
+
+        x = self.inputs(faces_rgb8)
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, len(x), self.batch_size):
+                parts.append(self.network(x[start : start + self.batch_size].to(self.device))[0].float().cpu())
+                self.network_runs += 1
+        return torch.cat(parts)
+
+    def parse(self, faces_rgb8: np.ndarray) -> np.ndarray:
+        """Class maps (N x 512 x 512 uint8, indices of ``compose.PARSE_CLASSES``) of aligned faces."""
+        return classes_of(self.logits(faces_rgb8))
+
+
+def classes_of(logits: torch.Tensor) -> np.ndarray:
+    """The class map of ParseNet scores: the argmax over channels, as uint8."""
+    import torch
+
+    return logits.argmax(dim=1).to(torch.uint8).numpy()
+
+
+def build_parsenet(state: dict[str, torch.Tensor], source: Path) -> torch.nn.Module:
+    """facexlib's ParseNet with ``state`` loaded strictly, in eval mode on the CPU."""
+    from facexlib.parsing.parsenet import ParseNet
+
+    network = ParseNet(in_size=ALIGNED_SIZE, out_size=ALIGNED_SIZE, parsing_ch=PARSE_CHANNELS)
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(f"{source}: not facexlib's ParseNet weights ({first_line})") from None
+    return network.eval()
+
+
+def load_face_parser(device: torch.device | str) -> FaceParser:
+    """ParseNet on ``device`` from the models folder; ``ModelError`` when it is not installed."""
+    import torch
+
+    from ..models import find, load_state_dict
+
+    path = find(PARSING_MODEL)
+    if path is None:
+        raise ModelError(parser_missing_message())
+    device = torch.device(device)
+    network = build_parsenet(load_state_dict(path), path).to(device)
+    return FaceParser(network, device, Path(path))
