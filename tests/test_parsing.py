@@ -22,7 +22,6 @@ from restore_core.compose import (
 )
 from restore_core.errors import ModelError
 from restore_core.restore import load_face_parser
-from restore_core.restore.parsing import classes_of
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +44,9 @@ class _RecordingCv2:
         return cv2.warpAffine(src, matrix, size, **kwargs)
 
 
-def helper_mask(
-    tmp_path: Path, detector_weights: Path, face_rgb8: np.ndarray, logits: torch.Tensor, monkeypatch: pytest.MonkeyPatch
-) -> tuple[np.ndarray, torch.Tensor]:
-    """The mask ``FaceRestoreHelper(use_parse=True)`` pastes ``face_rgb8`` through when its parser
-    answers ``logits``, and the input it gave its parser."""
+def helper_mask(model_root: Path, face_rgb8: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> np.ndarray:
+    """The mask ``FaceRestoreHelper(use_parse=True)`` pastes ``face_rgb8`` through, parsed by its own
+    ParseNet (facexlib's ``init_parsing_model`` on ``model_root``'s parsing_parsenet.pth)."""
     from facexlib.utils import face_restoration_helper
     from facexlib.utils.face_restoration_helper import FaceRestoreHelper
 
@@ -59,15 +56,8 @@ def helper_mask(
         det_model="retinaface_mobile0.25",  # the file prepare_model_root provides: nothing is downloaded
         use_parse=True,
         device=torch.device("cpu"),
-        model_rootpath=str(prepare_model_root(tmp_path / "facexlib", detector_weights)),
+        model_rootpath=str(model_root),
     )
-    seen: list[torch.Tensor] = []
-
-    def parse(x: torch.Tensor) -> tuple[torch.Tensor]:
-        seen.append(x.clone())
-        return (logits.clone(),)
-
-    helper.face_parse = parse
     recorder = _RecordingCv2()
     monkeypatch.setattr(face_restoration_helper, "cv2", recorder)
     helper.read_image(np.zeros((512, 512, 3), np.uint8))
@@ -75,22 +65,25 @@ def helper_mask(
     helper.inverse_affine_matrices = [np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])]
     helper.paste_faces_to_input_image()
     (mask,) = recorder.masks
-    return mask, seen[0]
+    return mask
 
 
 def test_the_face_class_mask_is_the_one_facexlibs_helper_builds(
-    parsing_models_dir: Path,
+    models_dir: Path,
+    random_parsenet: Path,
     detector_weights: Path,
     aligned_face: np.ndarray,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    parser = load_face_parser("cpu")  # the random ParseNet, through the models folder and load_state_dict
-    logits = parser.logits(aligned_face[None])
-    parse = classes_of(logits)[0]
-    theirs, their_input = helper_mask(tmp_path, detector_weights, aligned_face, logits[0:1], monkeypatch)
-    # Same input prepared for the network, same mask from the same parse output.
-    assert torch.equal(their_input, parser.inputs(aligned_face[None]))
+    # The same random ParseNet file, loaded by Facemend (models folder, load_state_dict) and by facexlib.
+    (models_dir / "parsing_parsenet.pth").symlink_to(random_parsenet)
+    parser = load_face_parser("cpu", torch.float32)
+    parse = parser.parse(aligned_face[None])[0]
+    root = tmp_path / "facexlib"
+    root.mkdir()
+    (root / "parsing_parsenet.pth").symlink_to(random_parsenet)
+    theirs = helper_mask(prepare_model_root(root, detector_weights), aligned_face, monkeypatch)
     ours = face_class_mask(parse)
     assert theirs.shape == ours.shape == (512, 512)
     assert np.array_equal(ours, theirs.astype(np.float32))

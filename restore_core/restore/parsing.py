@@ -47,17 +47,36 @@ def parser_missing_message() -> str:
     )
 
 
+def parser_dtype(device: torch.device) -> torch.dtype:
+    """Half precision on GPUs, bf16 on CPUs that compute it natively, else float32.
+
+    ParseNet costs about 470 GFLOP a face (more than the face models); bf16 runs it about 1.7x
+    faster on such CPUs (measured), and the class map is blurred into a soft mask anyway.
+    """
+    import torch
+
+    from .runner import cpu_computes_bf16
+
+    if device.type in ("cuda", "mps"):
+        return torch.float16
+    return torch.bfloat16 if cpu_computes_bf16() else torch.float32
+
+
 class FaceParser:
     """ParseNet on one device. Not thread-safe: one worker owns it."""
 
-    def __init__(self, network: torch.nn.Module, device: torch.device, weights: Path) -> None:
+    def __init__(
+        self, network: torch.nn.Module, device: torch.device, weights: Path, dtype: torch.dtype | None = None
+    ) -> None:
+        from .runner import BATCH_SIZE
+
         self.network = network
         self.device = device
         self.weights = weights
         self.network_runs = 0  # forward passes, for tests and diagnostics
-        from .runner import BATCH_SIZE
-
         self.batch_size = BATCH_SIZE.get(device.type, 4)
+        self.dtype = dtype or parser_dtype(device)
+        self.network.to(device=device, dtype=self.dtype).eval()
 
     def __repr__(self) -> str:
         return f"FaceParser(device={self.device}, weights={str(self.weights)!r})"
@@ -83,9 +102,21 @@ class FaceParser:
         parts = []
         with torch.inference_mode():
             for start in range(0, len(x), self.batch_size):
-                parts.append(self.network(x[start : start + self.batch_size].to(self.device))[0].float().cpu())
-                self.network_runs += 1
+                parts.append(self._run(x[start : start + self.batch_size].to(self.device)))
         return torch.cat(parts)
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        """One batch in ``dtype``; on NaN or inf in reduced precision, float32 from then on."""
+        import torch
+
+        self.network_runs += 1
+        y = self.network(x.to(self.dtype))[0].float()
+        if self.dtype != torch.float32 and not torch.isfinite(y).all():
+            self.dtype = torch.float32
+            self.network.float()
+            self.network_runs += 1
+            y = self.network(x.float())[0]
+        return y.cpu()
 
     def parse(self, faces_rgb8: np.ndarray) -> np.ndarray:
         """Class maps (N x 512 x 512 uint8, indices of ``compose.PARSE_CLASSES``) of aligned faces."""
@@ -112,8 +143,9 @@ def build_parsenet(state: dict[str, torch.Tensor], source: Path) -> torch.nn.Mod
     return network.eval()
 
 
-def load_face_parser(device: torch.device | str) -> FaceParser:
-    """ParseNet on ``device`` from the models folder; ``ModelError`` when it is not installed."""
+def load_face_parser(device: torch.device | str, dtype: torch.dtype | None = None) -> FaceParser:
+    """ParseNet on ``device`` (in ``dtype``, default ``parser_dtype``) from the models folder;
+    ``ModelError`` when it is not installed."""
     import torch
 
     from ..models import find, load_state_dict
@@ -121,6 +153,4 @@ def load_face_parser(device: torch.device | str) -> FaceParser:
     path = find(PARSING_MODEL)
     if path is None:
         raise ModelError(parser_missing_message())
-    device = torch.device(device)
-    network = build_parsenet(load_state_dict(path), path).to(device)
-    return FaceParser(network, device, Path(path))
+    return FaceParser(build_parsenet(load_state_dict(path), path), torch.device(device), Path(path), dtype)
