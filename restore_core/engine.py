@@ -104,6 +104,7 @@ class FaceRender:
     similarity: float | None = None
     creativity: float | None = None  # the creativity rendered (the identity lock may choose it)
     mask: str | None = None  # the blend mask used: "parsing" or "box" (None when not restored)
+    tone: str | None = None  # restored as "colour", "grey" or "toned" (None when not restored)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +129,7 @@ class _FaceOutput:
     creativity: float
     reference: ReferenceFace | None = None
     mask: str = "box"  # the blend mask it is pasted through (params.MASKS)
+    tone: str = "colour"  # the tone it was put in (compose.ToneKind)
 
 
 def _creativity_key(value: float) -> float:
@@ -161,9 +163,10 @@ class RenderEngine:
         self._restorers: dict[str, Any] = {}
         self._parser: Any = None
         self._parses: dict[int, np.ndarray] = {}  # face index -> ParseNet class map of its aligned face
-        self._blend_masks: LRUCache[tuple[int, str], np.ndarray] = LRUCache(
-            64
-        )  # (face index, mask kind) -> aligned-space blend weight (1 MB each)
+        # (face index, mask kind) -> aligned-space blend weight (1 MB each)
+        self._blend_masks: LRUCache[tuple[int, str], np.ndarray] = LRUCache(64)
+        self._photo_tone: compose.Tone | None = None
+        self._face_tones: dict[int, compose.Tone] = {}
         self._device: Any = None
         # model outputs: (generation, face, model, creativity, user pre-conditioning) -> uint8 face
         self._outputs: LRUCache[_OutputKey, np.ndarray] = LRUCache(max_cached_faces * 4)
@@ -205,6 +208,7 @@ class RenderEngine:
         batch holds one photo's faces at a time; models and reference photos stay loaded."""
         self._image = image
         self._last_view = None
+        self._photo_tone = None
         self._detections.clear()
         for cache in (self._outputs, self._features, self._matched, self._locked):
             cache.clear()
@@ -234,6 +238,7 @@ class RenderEngine:
         self._aligned.clear()
         self._parses.clear()
         self._blend_masks.clear()
+        self._face_tones.clear()
 
     def use_faces(self, faces: Iterable[DetectedFace]) -> None:
         """External boxes: skip detection."""
@@ -352,6 +357,19 @@ class RenderEngine:
             mask = compose.parsed_blend_mask(self.face_parse(index))
             self._blend_masks.put(key, mask)
         return mask
+
+    def photo_tone(self) -> compose.Tone:
+        """Whether the photo is grey, toned (sepia, cyanotype...) or colour (measured once)."""
+        if self._photo_tone is None:
+            self._photo_tone = compose.measure_tone(self.image.working_rgb8())
+        return self._photo_tone
+
+    def face_tone(self, index: int) -> compose.Tone:
+        """The tone face ``index`` is restored in: the photo's, or its own region's (a B&W print
+        in a colour collage)."""
+        if index not in self._face_tones:
+            self._face_tones[index] = compose.measure_face_tone(self.aligned(index).rgb8, self.photo_tone())
+        return self._face_tones[index]
 
     def resolve_model(self, index: int, face: FaceSettings) -> str:
         if face.model != "auto":
@@ -520,17 +538,20 @@ class RenderEngine:
     def _finish_face(
         self, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
     ) -> _FaceOutput:
-        """Colour match (cached): to the reference's face when paired, else to the original's."""
+        """Colour match (to the reference's face when paired, else to the original's), then the
+        photo's tone for a monochrome or toned face; cached."""
         raw = np.divide(self._outputs[key], np.float32(255.0), dtype=np.float32)
         mask = self.mask_kind(face)
-        if not face.color_match:
+        tone = self.face_tone(key.face) if face.keep_tone else compose.COLOUR
+        if not face.color_match and not tone.monochrome:
             return _FaceOutput(raw, key.model, preview, key.creativity, reference, mask)
-        matched_key = (key, reference)
-        matched = self._matched.get(matched_key)
-        if matched is None:
-            matched = match_face_color(raw, self.aligned(key.face).rgb, reference)
-            self._matched.put(matched_key, matched)
-        return _FaceOutput(matched, key.model, preview, key.creativity, reference, mask)
+        final_key = (key, reference, face.color_match, tone.kind)
+        final = self._matched.get(final_key)
+        if final is None:
+            final = match_face_color(raw, self.aligned(key.face).rgb, reference) if face.color_match else raw
+            final = compose.retone(final, tone)
+            self._matched.put(final_key, final)
+        return _FaceOutput(final, key.model, preview, key.creativity, reference, mask, tone.kind)
 
     # ----- rendering -------------------------------------------------------------------
     def render_steps(
@@ -703,6 +724,7 @@ class RenderEngine:
             similarity=self._similarity(index, output),
             creativity=output.creativity if output else None,
             mask=output.mask if output else None,
+            tone=output.tone if output else None,
         )
 
     def _similarity(self, index: int, output: _FaceOutput | None) -> float | None:

@@ -198,6 +198,11 @@ class FaceSettings(_Validated):
     )
     color_match: bool = _bool(True, "match the restored face's colour to the original face's")
     mask: str = _choice("parsing", MASKS, "blend through the parsed face (hair, neck, background kept) or the box")
+    #: black-and-white and toned (sepia, cyanotype) photos and faces: keep the restored face's
+    #: lightness only, in the photo's own tone
+    keep_tone: bool = _bool(
+        True, "restore the faces of black-and-white and toned (sepia, cyanotype) photos in the photo's own tone"
+    )
     precondition: bool = _bool(False, "add the noise and blur below to the aligned face before the model")
     noise_sigma: float = _num(0.015, 0.001, 0.1, "pre-conditioning noise, in 0..1 pixel units")
     blur_sigma: float = _num(0.4, 0.01, 2.0, "pre-conditioning blur, in aligned-face pixels")
@@ -220,6 +225,7 @@ class FaceOverride(_Validated):
     creativity: float | None = _opt("creativity for this face", 0.0, 1.0)
     color_match: bool | None = None
     mask: str | None = field(default=None, metadata={"choices": MASKS, "doc": "mask for this face"})
+    keep_tone: bool | None = None
     precondition: bool | None = None
     noise_sigma: float | None = _opt("noise for this face", 0.001, 0.1)
     blur_sigma: float | None = _opt("blur for this face", 0.01, 2.0)

@@ -37,6 +37,7 @@ class FaceReport:
     creativity: float
     identity: IdentityReport | None = None  # reference and similarities
     mask: str | None = None  # the blend mask used ("parsing" or "box"); None when not restored
+    tone: str | None = None  # what the face was restored as: "colour", "grey" or "toned"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class FaceReport:
             "strength": self.strength,
             "creativity": self.creativity,
             "mask": self.mask,
+            "tone": self.tone,
             **(self.identity.to_json() if self.identity else {"reference": None}),
         }
 
@@ -314,6 +316,7 @@ class Pipeline:
                     creativity=rendered.creativity if rendered else settings.creativity,
                     identity=self.engine.identity_report(index) if settings.reference or self.report_identity else None,
                     mask=rendered.mask if rendered else None,
+                    tone=rendered.tone if rendered else None,
                 )
             )
         return reports
