@@ -124,12 +124,34 @@ class RenderResult:
 @dataclass(frozen=True, eq=False)
 class _FaceOutput:
     rgb: np.ndarray  # 512 x 512 x 3 float32 0..1, colour matched, ready to paste
+    model_rgb8: np.ndarray  # the model's own output, before colour match and tone
     model: str
     preview: bool
     creativity: float
     reference: ReferenceFace | None = None
     mask: str = "box"  # the blend mask it is pasted through (params.MASKS)
     tone: str = "colour"  # the tone it was put in (compose.ToneKind)
+
+
+@dataclass(frozen=True, eq=False)
+class FaceImages:
+    """What happened to one face in the latest render, in aligned (512 x 512) space."""
+
+    index: int
+    model: str
+    mask_kind: str  # "parsing" or "box"
+    tone: str  # "colour", "grey" or "toned"
+    aligned_rgb8: np.ndarray  # the photo's face as the model was given it (before pre-conditioning)
+    model_rgb8: np.ndarray  # the model's output
+    final_rgb8: np.ndarray  # colour matched and toned: what is pasted
+    mask: np.ndarray  # float32 0..1, the paste-back weight: the blend mask times the strength
+
+    @property
+    def blended_rgb8(self) -> np.ndarray:
+        """The face as the result shows it: ``final`` over the aligned input through ``mask``."""
+        weight = self.mask[..., None]
+        blended = self.aligned_rgb8 * (1 - weight) + self.final_rgb8 * weight
+        return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
 def _creativity_key(value: float) -> float:
@@ -165,6 +187,7 @@ class RenderEngine:
         self._parses: dict[int, np.ndarray] = {}  # face index -> ParseNet class map of its aligned face
         # (face index, mask kind) -> aligned-space blend weight (1 MB each)
         self._blend_masks: LRUCache[tuple[int, str], np.ndarray] = LRUCache(64)
+        self._reference_parses: LRUCache[ReferenceFace, np.ndarray] = LRUCache(16)  # reference face -> class map
         self._photo_tone: compose.Tone | None = None
         self._face_tones: dict[int, compose.Tone] = {}
         self._device: Any = None
@@ -483,19 +506,16 @@ class RenderEngine:
     def _face_outputs(
         self, settings: Settings, indices: list[int], *, allow_preview: bool
     ) -> Steps[dict[int, _FaceOutput]]:
-        plans = []
+        planned = []
         for index in indices:
             model, face = self._plan(settings, index)
-            reference = self.reference(face)  # a bad reference fails before any model runs
+            planned.append((index, model, face, self.reference(face)))  # a bad reference fails before any model runs
+        yield from self._parse_for(planned)
+        plans = []
+        for index, model, face, reference in planned:
             if face.identity_lock and reference is not None and not allow_preview:
                 face = yield from self._identity_lock(index, model, face, reference)
             plans.append((index, model, face, reference))
-        from .restore import parser_missing_message
-
-        kinds = {index: self.mask_kind(face) for index, _, face, _ in plans}
-        missing = any(face.mask != kinds[index] for index, _, face, _ in plans)
-        self.mask_note = parser_missing_message() if missing else None
-        yield from self._parse_steps(i for i, kind in kinds.items() if kind == "parsing")
         outputs: dict[int, _FaceOutput] = {}
         todo = []
         for index, model, face, reference in plans:
@@ -513,6 +533,36 @@ class RenderEngine:
                 outputs[index] = self._finish_face(self._output_key(index, model, face), face, reference, preview=False)
         self.last_outputs = outputs
         return outputs
+
+    def _parse_for(self, plans: list[tuple[int, str, FaceSettings, ReferenceFace | None]]) -> Steps[None]:
+        """Parse the faces blended through the parsing mask, and the reference faces paired with
+        them (their skin guides the colour); note when ParseNet is asked for but not installed."""
+        from .restore import parser_missing_message
+
+        parsed = [(index, reference) for index, _, face, reference in plans if self.mask_kind(face) == "parsing"]
+        missing = any(face.mask == "parsing" and self.mask_kind(face) != "parsing" for _, _, face, _ in plans)
+        self.mask_note = parser_missing_message() if missing else None
+        yield from self._parse_steps([index for index, _ in parsed])
+        references = [r for _, r in parsed if r is not None and self._reference_parses.get(r) is None]
+        if references:
+            yield ProgressEvent("parse", 0, 1, "parsing reference faces")
+            t0 = time.perf_counter()
+            for reference, parse in zip(
+                references, self.face_parser().parse(np.stack([r.rgb8 for r in references])), strict=True
+            ):
+                self._reference_parses.put(reference, parse)
+            self._timed("parse", t0)
+
+    def _skins(
+        self, index: int, reference: ReferenceFace | None, mask: str
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Parsed skin of face ``index`` and of its reference face for colour statistics; None
+        where a face is not parsed (the template's skin area is used)."""
+        if mask != "parsing":
+            return None, None
+        skin = compose.parsed_skin_mask(self.face_parse(index))
+        reference_parse = self._reference_parses.get(reference) if reference is not None else None
+        return skin, None if reference_parse is None else compose.parsed_skin_mask(reference_parse)
 
     def _identity_lock(
         self, index: int, model: str, face: FaceSettings, reference: ReferenceFace
@@ -540,18 +590,24 @@ class RenderEngine:
     ) -> _FaceOutput:
         """Colour match (to the reference's face when paired, else to the original's), then the
         photo's tone for a monochrome or toned face; cached."""
-        raw = np.divide(self._outputs[key], np.float32(255.0), dtype=np.float32)
+        raw8 = self._outputs[key]
+        raw = np.divide(raw8, np.float32(255.0), dtype=np.float32)
         mask = self.mask_kind(face)
         tone = self.face_tone(key.face) if face.keep_tone else compose.COLOUR
         if not face.color_match and not tone.monochrome:
-            return _FaceOutput(raw, key.model, preview, key.creativity, reference, mask)
-        final_key = (key, reference, face.color_match, tone.kind)
+            return _FaceOutput(raw, raw8, key.model, preview, key.creativity, reference, mask)
+        final_key = (key, reference, face.color_match, tone.kind, mask)
         final = self._matched.get(final_key)
         if final is None:
-            final = match_face_color(raw, self.aligned(key.face).rgb, reference) if face.color_match else raw
+            final = raw
+            if face.color_match:
+                skin, reference_skin = self._skins(key.face, reference, mask)
+                final = match_face_color(
+                    raw, self.aligned(key.face).rgb, reference, skin=skin, reference_skin=reference_skin
+                )
             final = compose.retone(final, tone)
             self._matched.put(final_key, final)
-        return _FaceOutput(final, key.model, preview, key.creativity, reference, mask, tone.kind)
+        return _FaceOutput(final, raw8, key.model, preview, key.creativity, reference, mask, tone.kind)
 
     # ----- rendering -------------------------------------------------------------------
     def render_steps(
@@ -736,6 +792,22 @@ class RenderEngine:
         restored = _to_rgb8(output.rgb)
         a, b = identity.embed(np.stack([restored, target]))
         return float(np.dot(a, b))
+
+    def face_images(self, index: int, settings: Settings) -> FaceImages:
+        """Face ``index``'s aligned input, model output, final face and paste-back weight in the
+        latest render (``--save-faces``, the app's mask overlay). ``KeyError`` when it was not restored."""
+        output = self.last_outputs[index]
+        weight = self.blend_mask(index, output.mask) * np.float32(settings.for_face(index).strength)
+        return FaceImages(
+            index=index,
+            model=output.model,
+            mask_kind=output.mask,
+            tone=output.tone,
+            aligned_rgb8=self.aligned(index).rgb8,
+            model_rgb8=output.model_rgb8,
+            final_rgb8=_to_rgb8(output.rgb),
+            mask=weight,
+        )
 
     def identity_report(self, index: int) -> Any:
         """Similarities of one face (original, restored, reference) after the latest render."""

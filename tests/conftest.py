@@ -81,7 +81,7 @@ def random_codeformer(random_weights_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def random_parsenet(random_weights_dir: Path) -> Path:
     """A random parsing_parsenet.pth of the real architecture (about 85 MB), written once per session."""
-    return write_random_parsenet(random_weights_dir / "parsing_parsenet.pth")
+    return write_random_parsenet(random_weights_dir / "parsing_parsenet.pth", SHARED / "aligned" / "0143.png")
 
 
 @pytest.fixture()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from restore_core.engine import RenderEngine
+from restore_core.compose import parsed_skin_mask
+from restore_core.engine import RenderEngine, _to_rgb8
 from restore_core.params import DetectionSettings, FaceSettings, Settings
+from restore_core.reference import match_face_color
 
 MOBILE = DetectionSettings(detector="retinaface_mobile0.25")
 PHOTO = "two_children_film.jpg"
@@ -59,17 +61,30 @@ def test_hair_and_background_outside_the_parsed_face_keep_their_pixels(
         # Inside the box: nothing reaches the crop's edge.
         assert engine.blend_mask(index, "parsing")[engine.blend_mask(index, "box") == 0].max() == 0
 
+    # The colour statistics took the parsed skin: the final face is the model's, matched through it.
+    for index in range(2):
+        images = engine.face_images(index, _settings("parsing"))
+        assert images.mask_kind == "parsing" and images.tone == "colour"
+        skin = parsed_skin_mask(engine.face_parse(index))
+        assert skin is not None
+        rgb = [np.divide(x, np.float32(255), dtype=np.float32) for x in (images.model_rgb8, images.aligned_rgb8)]
+        np.testing.assert_array_equal(images.final_rgb8, _to_rgb8(match_face_color(*rgb, skin=skin)))
+        assert not np.array_equal(images.final_rgb8, _to_rgb8(match_face_color(*rgb)))
+
     # mask=box with ParseNet installed is the squircle paste exactly as an engine without ParseNet.
     boxed = engine.render(_settings("box"))
     assert [f.mask for f in boxed.faces] == ["box", "box"]
+    change = [np.abs(x.astype(np.int16) - original).sum() for x in (parsed.rgb8, boxed.rgb8)]
+    assert change[0] < 0.8 * change[1], change  # the parse keeps much of what the box replaces
+    first_only = dataclasses.replace(_settings("box"), faces=(0,))
+    boxed = engine.render(first_only)
     (parsing_models_dir / "parsing_parsenet.pth").unlink()
     without = _engine(photos_dir / PHOTO)
-    fallback = without.render(_settings("parsing"))
-    assert [f.mask for f in fallback.faces] == ["box", "box"]
+    fallback = without.render(dataclasses.replace(first_only, face=_settings("parsing").face))
+    assert [f.mask for f in fallback.faces] == ["box", None]
     assert without.mask_note is not None and "models download parsenet" in without.mask_note
     assert without.mask_note in fallback.notes
     np.testing.assert_array_equal(boxed.rgb8, fallback.rgb8)
-    assert changed.sum() < 0.9 * np.any(boxed.rgb8 != original, axis=2).sum()
 
 
 def test_per_face_masks_and_the_report(parsing_models_dir: Path, photos_dir: Path) -> None:
