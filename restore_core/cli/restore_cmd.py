@@ -43,6 +43,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="F",
         help="compare as one image split at F of the width (0..1) instead of side by side",
     )
+    parser.add_argument(
+        "--save-faces",
+        type=Path,
+        metavar="DIR",
+        help="also write each restored face's aligned input, model output, blend mask and a before | after "
+        "(NAME_faceNN_input/restored/mask/compare.png)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-download", action="store_true", help="never download models")
     add_detection_flags(parser)
@@ -82,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if comparison_folder:
         make_folder(args.comparison)
+    if args.save_faces is not None:
+        make_folder(args.save_faces)
     reports, failures = [], []
     for source in args.images:
         comparison = args.comparison / f"{source.stem}_comparison.jpg" if comparison_folder else args.comparison
@@ -95,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
                     comparison=comparison,
                     comparison_style=style,
                     report=args.json if single else None,  # lands with the image, or neither does
+                    save_faces=args.save_faces,
                 )
                 result = printer.drive(steps)
         except FacemendError as exc:
