@@ -65,6 +65,16 @@ def write_random_codeformer(path: Path, seed: int = SEED) -> Path:
     return _save({"params_ema": model.state_dict()}, path)
 
 
+def write_random_restoreformer(path: Path, seed: int = SEED) -> Path:
+    """RestoreFormer as TencentARC/GFPGAN v1.3.4 publishes it (spandrel's default configuration
+    is that file's), as ``{"params_ema": ...}``."""
+    from spandrel.architectures.RestoreFormer import RestoreFormer
+
+    with _seeded(seed):
+        model = RestoreFormer()
+    return _save({"params_ema": model.state_dict()}, path)
+
+
 def write_random_realesrgan(path: Path, scale: int, seed: int = SEED) -> Path:
     """RealESRGAN_x{2,4}plus: RRDBNet, 23 blocks, 64 features, in basicsr's key layout.
 

@@ -29,7 +29,9 @@ Upscaler = Literal["auto", "lanczos", "realesrgan"]
 #: "auto" uses the best installed detector (resnet50, then mobile0.25), downloading resnet50 if none is.
 DETECTORS = ("auto", "retinaface_resnet50", "retinaface_mobile0.25")
 #: Model names with a meaning of their own; anything else is a path to a model file.
-NAMED_MODELS = ("auto", "gfpgan", "codeformer", "passthrough")
+#: The face models are the registry's (``models.face_models()``, in its order; params sits below
+#: the models package, so tests/test_face_models.py checks the two agree).
+NAMED_MODELS = ("auto", "gfpgan", "codeformer", "gfpgan_v1.3", "restoreformer", "passthrough")
 #: How a restored face is blended in: through its parsed face classes (ParseNet; the box when
 #: ParseNet is not installed), or through the box (a feathered squircle over the aligned crop).
 MASKS = ("parsing", "box")
@@ -184,8 +186,9 @@ class FaceSettings(_Validated):
     model: str = field(
         default="auto",
         metadata={
-            "doc": "auto, gfpgan, codeformer, passthrough or a model file; auto picks CodeFormer for tiny or "
-            "blurred faces, GFPGAN otherwise; passthrough runs no network"
+            "doc": f"{', '.join(NAMED_MODELS)} or a model file; auto picks, among the installed models, a "
+            "codebook model (CodeFormer, RestoreFormer) for tiny or blurred faces and a detail model (GFPGAN) "
+            "otherwise; passthrough runs no network"
         },
     )
     strength: float = _num(1.0, 0.0, 1.0, "blend of the restored face over the original (0: untouched)")

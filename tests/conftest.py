@@ -15,7 +15,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # "conftest", a module name shared with tests/gui/conftest.py.
 from support import DETECTOR_WEIGHTS, PHOTOS, SHARED
 
-from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan, write_random_parsenet
+from devtools.stand_in_models import (
+    write_random_codeformer,
+    write_random_gfpgan,
+    write_random_parsenet,
+    write_random_restoreformer,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,6 +87,12 @@ def random_codeformer(random_weights_dir: Path) -> Path:
 def random_parsenet(random_weights_dir: Path) -> Path:
     """A random parsing_parsenet.pth of the real architecture (about 85 MB), written once per session."""
     return write_random_parsenet(random_weights_dir / "parsing_parsenet.pth", SHARED / "aligned" / "0143.png")
+
+
+@pytest.fixture(scope="session")
+def random_restoreformer(random_weights_dir: Path) -> Path:
+    """A random RestoreFormer.pth of the real architecture (about 290 MB), written once per session."""
+    return write_random_restoreformer(random_weights_dir / "RestoreFormer.pth")
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ functions that need them.
 from .device import DeviceInfo, available_devices, describe_device, select_device
 from .downloads import Progress, download, download_url, require
 from .loader import load_face_model, load_state_dict, load_upscaler
-from .registry import MODELS, ModelKind, ModelSpec, spec
+from .registry import DEFAULT_FACE_MODEL, MODELS, FacePrior, ModelKind, ModelSpec, face_models, spec
 from .store import (
     ImportedModel,
     ModelStatus,
@@ -23,8 +23,10 @@ from .store import (
 )
 
 __all__ = [
+    "DEFAULT_FACE_MODEL",
     "MODELS",
     "DeviceInfo",
+    "FacePrior",
     "ImportedModel",
     "ModelKind",
     "ModelSpec",
@@ -34,6 +36,7 @@ __all__ = [
     "describe_device",
     "download",
     "download_url",
+    "face_models",
     "find",
     "import_file",
     "installed",
