@@ -328,9 +328,11 @@ class RenderEngine:
         return self._parser
 
     def installed_face_models(self) -> set[str]:
-        from .models import installed
+        """The registry's face models ``auto`` may choose: installed (verified or not), and
+        their licence accepted where they have one to accept."""
+        from .models import installed, licence_accepted
 
-        return set(installed("face"))
+        return {name for name in installed("face") if licence_accepted(name)}
 
     # ----- per-face work ---------------------------------------------------------------
     def aligned(self, index: int) -> AlignedFace:

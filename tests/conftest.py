@@ -97,9 +97,14 @@ def random_restoreformer(random_weights_dir: Path) -> Path:
 
 @pytest.fixture()
 def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Path) -> Path:
-    """``models_dir`` plus random GFPGAN and CodeFormer files under their published names."""
+    """``models_dir`` plus random GFPGAN and CodeFormer files under their published names, as a
+    user has them who accepted CodeFormer's licence."""
+    from restore_core.models import accept_licence, needs_licence
+
     (models_dir / "GFPGANv1.4.pth").symlink_to(random_gfpgan)
     (models_dir / "codeformer.pth").symlink_to(random_codeformer)
+    for name in needs_licence():
+        accept_licence(name)
     return models_dir
 
 

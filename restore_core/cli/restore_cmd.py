@@ -10,6 +10,7 @@ from pathlib import Path
 from ..detect import faces_from_json
 from ..errors import FacemendError, ModelError, SettingsError
 from ..io import OUTPUT_EXTENSIONS, check_output_path, make_folder
+from ..models import accept_licence, needs_licence, spec
 from ..pipeline import Comparison, Pipeline, write_json
 from .options import add_detection_flags, add_restore_flags, settings_from_args
 from .progress import ProgressPrinter, print_notes
@@ -52,6 +53,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-download", action="store_true", help="never download models")
+    parser.add_argument(
+        "--accept-licence",
+        action="append",
+        choices=needs_licence(),
+        metavar="MODEL",
+        help=f"accept the licence of a model that needs it ({', '.join(needs_licence())}: non-commercial use "
+        "only); asked once, remembered for the CLI and the app",
+    )
     add_detection_flags(parser)
     add_restore_flags(parser)
     parser.set_defaults(run=run)
@@ -59,6 +68,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    for name in args.accept_licence or ():
+        model = spec(name)
+        accept_licence(name)
+        print(f"accepted the {model.licence} of {model.title}: {model.licence_notice}", file=sys.stderr)
     external = faces_from_json(args.faces_json) if args.faces_json else None
     single = len(args.images) == 1
     if args.json is not None:  # before any work: never an input, never an existing file unasked

@@ -6,6 +6,14 @@ functions that need them.
 
 from .device import DeviceInfo, available_devices, describe_device, select_device
 from .downloads import Progress, download, download_url, require
+from .licences import (
+    accept_licence,
+    licence_accepted,
+    licence_for_architecture,
+    licence_required_message,
+    needs_licence,
+    require_licence,
+)
 from .loader import load_face_model, load_state_dict, load_upscaler
 from .registry import DEFAULT_FACE_MODEL, MODELS, FacePrior, ModelKind, ModelSpec, face_models, spec
 from .store import (
@@ -32,6 +40,7 @@ __all__ = [
     "ModelSpec",
     "ModelStatus",
     "Progress",
+    "accept_licence",
     "available_devices",
     "describe_device",
     "download",
@@ -40,12 +49,17 @@ __all__ = [
     "find",
     "import_file",
     "installed",
+    "licence_accepted",
+    "licence_for_architecture",
+    "licence_required_message",
     "load_face_model",
     "load_state_dict",
     "load_upscaler",
     "model_path",
     "models_dir",
+    "needs_licence",
     "require",
+    "require_licence",
     "select_device",
     "spec",
     "status",

@@ -32,6 +32,8 @@ class ModelSpec:
     licence_notice: str | None = None
     approx_size: int | None = None  # shown when ``size`` is unknown
     prior: FacePrior | None = None  # face models only
+    #: spandrel's architecture id (face models): a licence covers every file of it
+    architecture: str | None = None
 
     @property
     def url(self) -> str:
@@ -56,6 +58,7 @@ MODELS: dict[str, ModelSpec] = {
             licence="Apache-2.0",
             title="GFPGAN v1.4",
             prior="detail",
+            architecture="GFPGAN",
         ),
         ModelSpec(
             name="codeformer",
@@ -68,6 +71,7 @@ MODELS: dict[str, ModelSpec] = {
             licence="S-Lab License 1.0",
             title="CodeFormer",
             prior="codebook",
+            architecture="CodeFormer",
             licence_notice=(
                 "CodeFormer is released under the S-Lab License 1.0: free for non-commercial use only. "
                 "Commercial use needs permission from its authors."
@@ -87,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
             licence="Apache-2.0",
             title="GFPGAN v1.3 (more natural, less sharp than v1.4)",
             prior="detail",
+            architecture="GFPGAN",
         ),
         # sha256 as the AUR's python-gfpgan 1.3.8 PKGBUILD (archlinux/aur) pins this release asset,
         # and other public manifests with it; 290,785,322 bytes as they list it. spandrel loads it
@@ -102,6 +107,7 @@ MODELS: dict[str, ModelSpec] = {
             licence="Apache-2.0",
             title="RestoreFormer",
             prior="codebook",
+            architecture="RestoreFormer",
         ),
         ModelSpec(
             name="retinaface_resnet50",
