@@ -32,9 +32,11 @@ from restore_core.models import (
     ImportedModel,
     ModelSpec,
     ModelStatus,
+    accept_licence,
     download,
     import_file,
     installed,
+    licence_accepted,
     models_dir,
     statuses,
 )
@@ -82,8 +84,14 @@ def first_start_text(wanted: list[ModelSpec]) -> str:
 
 
 def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -> bool:
-    """Show the model's licence notice once; True when there is none or the user accepts it."""
-    if not spec.licence_notice or store.flag(f"licence/{spec.name}"):
+    """Show the model's licence notice once; True when there is none or the user accepts it.
+
+    The answer is recorded in the core too (``accept_licence``), which the engine checks."""
+    if not spec.licence_notice:
+        return True
+    if store.flag(f"licence/{spec.name}") or licence_accepted(spec.name):
+        if not licence_accepted(spec.name):
+            accept_licence(spec.name)  # accepted in an earlier version, before the core kept the answer
         return True
     answer = QMessageBox.question(
         parent,
@@ -95,6 +103,7 @@ def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -
     accepted = answer == QMessageBox.StandardButton.Yes
     if accepted:
         store.set_flag(f"licence/{spec.name}", True)
+        accept_licence(spec.name)
     return accepted
 
 

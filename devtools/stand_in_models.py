@@ -65,6 +65,16 @@ def write_random_codeformer(path: Path, seed: int = SEED) -> Path:
     return _save({"params_ema": model.state_dict()}, path)
 
 
+def write_random_restoreformer(path: Path, seed: int = SEED) -> Path:
+    """RestoreFormer as TencentARC/GFPGAN v1.3.4 publishes it (spandrel's default configuration
+    is that file's), as ``{"params_ema": ...}``."""
+    from spandrel.architectures.RestoreFormer import RestoreFormer
+
+    with _seeded(seed):
+        model = RestoreFormer()
+    return _save({"params_ema": model.state_dict()}, path)
+
+
 def write_random_realesrgan(path: Path, scale: int, seed: int = SEED) -> Path:
     """RealESRGAN_x{2,4}plus: RRDBNet, 23 blocks, 64 features, in basicsr's key layout.
 
@@ -101,6 +111,59 @@ def write_random_arcface(path: Path, seed: int = SEED) -> Path:
     with _seeded(seed):
         model = Backbone(num_layers=50, drop_ratio=0.6, mode="ir_se")
     return _save(model.state_dict(), path)
+
+
+def write_random_parsenet(path: Path, calibration_face: Path, seed: int = SEED) -> Path:
+    """facexlib's face parser as ``init_parsing_model('parsenet')`` builds it; the published
+    parsing_parsenet.pth is a bare state dict of ``ParseNet(in_size=512, out_size=512, parsing_ch=19)``.
+    ``calibration_face``: a 512 x 512 aligned face image (see ``_calibrate_parsenet``).
+    """
+    from facexlib.parsing.parsenet import ParseNet
+
+    with _seeded(seed):
+        model = ParseNet(in_size=512, out_size=512, parsing_ch=19).eval()
+        _calibrate_parsenet(model, calibration_face)
+    return _save(model.state_dict(), path)
+
+
+#: Class shares a calibrated random ParseNet gives a real aligned face: background, hair, neck,
+#: cloth and skin as on a portrait; every other class a little.
+PARSENET_CLASS_SHARES = {0: 0.35, 17: 0.25, 14: 0.10, 16: 0.05, 1: 0.15}
+
+
+def _calibrate_parsenet(model: nn.Module, face_path: Path) -> None:
+    """Make a random ParseNet's class map of a face hold every class, in portrait-like shares.
+
+    Untouched, its class scores differ by a hundredth of their size and a few classes win
+    everywhere (never skin). The last layer is linear, so its scores are standardised per
+    class on a real aligned face, then offset per class until the argmax gives
+    ``PARSENET_CLASS_SHARES`` there.
+    """
+    import cv2
+    import numpy as np
+
+    bgr = cv2.imread(str(face_path))
+    assert bgr is not None, f"{face_path}: OpenCV cannot read it"
+    face = bgr[..., ::-1].astype(np.float32) / 255
+    with torch.no_grad():
+        scores = model(torch.from_numpy(face.copy()).permute(2, 0, 1)[None] * 2 - 1)[0][0].double()
+    mean, spread = scores.mean(dim=(1, 2)), scores.std(dim=(1, 2))
+    standard = ((scores - mean[:, None, None]) / spread[:, None, None]).numpy()
+    classes = len(standard)
+    target = np.full(classes, (1 - sum(PARSENET_CLASS_SHARES.values())) / (classes - len(PARSENET_CLASS_SHARES)))
+    for index, share in PARSENET_CLASS_SHARES.items():
+        target[index] = share
+    offset = np.zeros(classes)
+    for _ in range(300):
+        shares = np.bincount((standard + offset[:, None, None]).argmax(0).ravel(), minlength=classes) / standard[0].size
+        offset += 0.05 * np.log(target / (shares + 1e-4))
+        offset -= offset.mean()
+    conv: nn.Conv2d = model.out_mask_conv.conv2d  # type: ignore[union-attr, assignment]  # facexlib's ConvLayer
+    with torch.no_grad():
+        conv.weight.div_(spread.float()[:, None, None, None])
+        bias = conv.bias
+        assert bias is not None
+        bias.copy_(((bias.double() - mean) / spread + torch.from_numpy(offset)).float())
 
 
 def _calibrate_gfpgan(model: GFPGAN) -> None:

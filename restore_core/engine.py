@@ -1,7 +1,8 @@
 """The render engine: one image, its faces, and caches keyed by what each result depends on.
 
-decode -> detection (per detection settings) -> alignment (per face) -> model output (per
-face, model, creativity, pre-conditioning) -> colour match -> composition. A slider only
+decode -> detection (per detection settings) -> alignment and face parse (per face) -> model
+output (per face, model, creativity, pre-conditioning) -> colour match -> composition through
+each face's blend mask (its parsed face classes, or the box). A slider only
 redoes what it changes: strength and grain recompose; creativity on CodeFormer re-runs the
 decoder only (encoder features are cached per face); a detection change re-aligns.
 
@@ -24,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import compose
-from .align import FaceWarp, Region, estimate_warp
+from .align import ALIGNED_SIZE, FaceWarp, Region, estimate_warp
 from .errors import CancelledError, SettingsError
 from .faces import DetectedFace
 from .io import LoadedImage, load_image
@@ -50,7 +51,7 @@ _R = TypeVar("_R")
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    stage: str  # decode, detect, align, load-model, restore, compose, upscale, encode
+    stage: str  # decode, detect, align, parse, load-model, restore, compose, upscale, encode
     done: int
     total: int
     message: str = ""
@@ -102,6 +103,8 @@ class FaceRender:
     #: identity similarity restored vs reference (or vs original without one); None without ArcFace
     similarity: float | None = None
     creativity: float | None = None  # the creativity rendered (the identity lock may choose it)
+    mask: str | None = None  # the blend mask used: "parsing" or "box" (None when not restored)
+    tone: str | None = None  # restored as "colour", "grey" or "toned" (None when not restored)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,10 +124,34 @@ class RenderResult:
 @dataclass(frozen=True, eq=False)
 class _FaceOutput:
     rgb: np.ndarray  # 512 x 512 x 3 float32 0..1, colour matched, ready to paste
+    model_rgb8: np.ndarray  # the model's own output, before colour match and tone
     model: str
     preview: bool
     creativity: float
     reference: ReferenceFace | None = None
+    mask: str = "box"  # the blend mask it is pasted through (params.MASKS)
+    tone: str = "colour"  # the tone it was put in (compose.ToneKind)
+
+
+@dataclass(frozen=True, eq=False)
+class FaceImages:
+    """What happened to one face in the latest render, in aligned (512 x 512) space."""
+
+    index: int
+    model: str
+    mask_kind: str  # "parsing" or "box"
+    tone: str  # "colour", "grey" or "toned"
+    aligned_rgb8: np.ndarray  # the photo's face as the model was given it (before pre-conditioning)
+    model_rgb8: np.ndarray  # the model's output
+    final_rgb8: np.ndarray  # colour matched and toned: what is pasted
+    mask: np.ndarray  # float32 0..1, the paste-back weight: the blend mask times the strength
+
+    @property
+    def blended_rgb8(self) -> np.ndarray:
+        """The face as the result shows it: ``final`` over the aligned input through ``mask``."""
+        weight = self.mask[..., None]
+        blended = self.aligned_rgb8 * (1 - weight) + self.final_rgb8 * weight
+        return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
 def _creativity_key(value: float) -> float:
@@ -156,6 +183,13 @@ class RenderEngine:
         self._detector: Any = None
         self._detector_name: str | None = None
         self._restorers: dict[str, Any] = {}
+        self._parser: Any = None
+        self._parses: dict[int, np.ndarray] = {}  # face index -> ParseNet class map of its aligned face
+        # (face index, mask kind) -> aligned-space blend weight (1 MB each)
+        self._blend_masks: LRUCache[tuple[int, str], np.ndarray] = LRUCache(64)
+        self._reference_parses: LRUCache[ReferenceFace, np.ndarray] = LRUCache(16)  # reference face -> class map
+        self._photo_tone: compose.Tone | None = None
+        self._face_tones: dict[int, compose.Tone] = {}
         self._device: Any = None
         # model outputs: (generation, face, model, creativity, user pre-conditioning) -> uint8 face
         self._outputs: LRUCache[_OutputKey, np.ndarray] = LRUCache(max_cached_faces * 4)
@@ -170,6 +204,8 @@ class RenderEngine:
         self.last_outputs: dict[int, _FaceOutput] = {}
         #: model name -> why its file is not the published one (models stay loaded, so notes stay)
         self.model_notes: dict[str, str] = {}
+        #: set by a render in which a face asked for the parsing mask and ParseNet is not installed
+        self.mask_note: str | None = None
 
     # ----- image and faces -------------------------------------------------------------
     @property
@@ -195,6 +231,7 @@ class RenderEngine:
         batch holds one photo's faces at a time; models and reference photos stay loaded."""
         self._image = image
         self._last_view = None
+        self._photo_tone = None
         self._detections.clear()
         for cache in (self._outputs, self._features, self._matched, self._locked):
             cache.clear()
@@ -204,7 +241,8 @@ class RenderEngine:
     @property
     def notes(self) -> tuple[str, ...]:
         """What the user should know about the photo and the models behind the latest result."""
-        return (*self.image.notes, *self.model_notes.values())
+        mask_note = (self.mask_note,) if self.mask_note else ()
+        return (*self.image.notes, *self.model_notes.values(), *mask_note)
 
     def _note_model(self, name: str) -> None:
         """Record once if the file of registry model ``name`` is not the published one."""
@@ -221,6 +259,9 @@ class RenderEngine:
         self._faces = list(faces)
         self._faces_generation += 1
         self._aligned.clear()
+        self._parses.clear()
+        self._blend_masks.clear()
+        self._face_tones.clear()
 
     def use_faces(self, faces: Iterable[DetectedFace]) -> None:
         """External boxes: skip detection."""
@@ -277,10 +318,21 @@ class RenderEngine:
             self._note_model(name)
         return self._restorers[name]
 
-    def installed_face_models(self) -> set[str]:
-        from .models import installed
+    def face_parser(self) -> Any:
+        """ParseNet (loaded once), or None when it is not installed."""
+        from .restore import PARSING_MODEL, load_face_parser, parser_available
 
-        return set(installed("face"))
+        if self._parser is None and parser_available():
+            self._parser = load_face_parser(self.device)
+            self._note_model(PARSING_MODEL)
+        return self._parser
+
+    def installed_face_models(self) -> set[str]:
+        """The registry's face models ``auto`` may choose: installed (verified or not), and
+        their licence accepted where they have one to accept."""
+        from .models import installed, licence_accepted
+
+        return {name for name in installed("face") if licence_accepted(name)}
 
     # ----- per-face work ---------------------------------------------------------------
     def aligned(self, index: int) -> AlignedFace:
@@ -289,6 +341,60 @@ class RenderEngine:
             warp = estimate_warp(face.landmarks_array())
             self._aligned[index] = AlignedFace(warp, warp.crop(self.image.working_rgb8()))
         return self._aligned[index]
+
+    def mask_kind(self, face: FaceSettings) -> str:
+        """The mask a face with these settings is blended through: ``parsing`` needs ParseNet."""
+        from .restore import parser_available
+
+        if face.mask == "parsing" and (self._parser is not None or parser_available()):
+            return "parsing"
+        return "box"
+
+    def _parse_steps(self, indices: Iterable[int]) -> Steps[None]:
+        """Parse the aligned faces of ``indices`` not parsed yet (ParseNet must be installed)."""
+        todo = [i for i in dict.fromkeys(indices) if i not in self._parses]
+        if not todo:
+            return
+        parser = self.face_parser()
+        for start in range(0, len(todo), parser.batch_size):
+            chunk = todo[start : start + parser.batch_size]
+            yield ProgressEvent("parse", start, len(todo), f"parsing face {start + 1} of {len(todo)}")
+            t0 = time.perf_counter()
+            for index, parse in zip(chunk, parser.parse(np.stack([self.aligned(i).rgb8 for i in chunk])), strict=True):
+                parse.setflags(write=False)
+                self._parses[index] = parse
+            self._timed("parse", t0)
+        yield ProgressEvent("parse", len(todo), len(todo), "faces parsed")
+
+    def face_parse(self, index: int) -> np.ndarray:
+        """The ParseNet class map of face ``index``'s aligned crop (parsed on first use)."""
+        drive(self._parse_steps([index]))
+        return self._parses[index]
+
+    def blend_mask(self, index: int, kind: str) -> np.ndarray:
+        """Face ``index``'s aligned-space paste-back weight (512 x 512 float32, read-only) for a
+        mask ``kind`` that ``mask_kind`` resolved: its parsed face classes, or the box."""
+        if kind == "box":
+            return compose.face_blend_mask(ALIGNED_SIZE)
+        key = (index, kind)
+        mask = self._blend_masks.get(key)
+        if mask is None:
+            mask = compose.parsed_blend_mask(self.face_parse(index))
+            self._blend_masks.put(key, mask)
+        return mask
+
+    def photo_tone(self) -> compose.Tone:
+        """Whether the photo is grey, toned (sepia, cyanotype...) or colour (measured once)."""
+        if self._photo_tone is None:
+            self._photo_tone = compose.measure_tone(self.image.working_rgb8())
+        return self._photo_tone
+
+    def face_tone(self, index: int) -> compose.Tone:
+        """The tone face ``index`` is restored in: the photo's, or its own region's (a B&W print
+        in a colour collage)."""
+        if index not in self._face_tones:
+            self._face_tones[index] = compose.measure_face_tone(self.aligned(index).rgb8, self.photo_tone())
+        return self._face_tones[index]
 
     def resolve_model(self, index: int, face: FaceSettings) -> str:
         if face.model != "auto":
@@ -402,10 +508,13 @@ class RenderEngine:
     def _face_outputs(
         self, settings: Settings, indices: list[int], *, allow_preview: bool
     ) -> Steps[dict[int, _FaceOutput]]:
-        plans = []
+        planned = []
         for index in indices:
             model, face = self._plan(settings, index)
-            reference = self.reference(face)  # a bad reference fails before any model runs
+            planned.append((index, model, face, self.reference(face)))  # a bad reference fails before any model runs
+        yield from self._parse_for(planned)
+        plans = []
+        for index, model, face, reference in planned:
             if face.identity_lock and reference is not None and not allow_preview:
                 face = yield from self._identity_lock(index, model, face, reference)
             plans.append((index, model, face, reference))
@@ -426,6 +535,36 @@ class RenderEngine:
                 outputs[index] = self._finish_face(self._output_key(index, model, face), face, reference, preview=False)
         self.last_outputs = outputs
         return outputs
+
+    def _parse_for(self, plans: list[tuple[int, str, FaceSettings, ReferenceFace | None]]) -> Steps[None]:
+        """Parse the faces blended through the parsing mask, and the reference faces paired with
+        them (their skin guides the colour); note when ParseNet is asked for but not installed."""
+        from .restore import parser_missing_message
+
+        parsed = [(index, reference) for index, _, face, reference in plans if self.mask_kind(face) == "parsing"]
+        missing = any(face.mask == "parsing" and self.mask_kind(face) != "parsing" for _, _, face, _ in plans)
+        self.mask_note = parser_missing_message() if missing else None
+        yield from self._parse_steps([index for index, _ in parsed])
+        references = [r for _, r in parsed if r is not None and self._reference_parses.get(r) is None]
+        if references:
+            yield ProgressEvent("parse", 0, 1, "parsing reference faces")
+            t0 = time.perf_counter()
+            for reference, parse in zip(
+                references, self.face_parser().parse(np.stack([r.rgb8 for r in references])), strict=True
+            ):
+                self._reference_parses.put(reference, parse)
+            self._timed("parse", t0)
+
+    def _skins(
+        self, index: int, reference: ReferenceFace | None, mask: str
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Parsed skin of face ``index`` and of its reference face for colour statistics; None
+        where a face is not parsed (the template's skin area is used)."""
+        if mask != "parsing":
+            return None, None
+        skin = compose.parsed_skin_mask(self.face_parse(index))
+        reference_parse = self._reference_parses.get(reference) if reference is not None else None
+        return skin, None if reference_parse is None else compose.parsed_skin_mask(reference_parse)
 
     def _identity_lock(
         self, index: int, model: str, face: FaceSettings, reference: ReferenceFace
@@ -451,16 +590,26 @@ class RenderEngine:
     def _finish_face(
         self, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
     ) -> _FaceOutput:
-        """Colour match (cached): to the reference's face when paired, else to the original's."""
-        raw = np.divide(self._outputs[key], np.float32(255.0), dtype=np.float32)
-        if not face.color_match:
-            return _FaceOutput(raw, key.model, preview, key.creativity, reference)
-        matched_key = (key, reference)
-        matched = self._matched.get(matched_key)
-        if matched is None:
-            matched = match_face_color(raw, self.aligned(key.face).rgb, reference)
-            self._matched.put(matched_key, matched)
-        return _FaceOutput(matched, key.model, preview, key.creativity, reference)
+        """Colour match (to the reference's face when paired, else to the original's), then the
+        photo's tone for a monochrome or toned face; cached."""
+        raw8 = self._outputs[key]
+        raw = np.divide(raw8, np.float32(255.0), dtype=np.float32)
+        mask = self.mask_kind(face)
+        tone = self.face_tone(key.face) if face.keep_tone else compose.COLOUR
+        if not face.color_match and not tone.monochrome:
+            return _FaceOutput(raw, raw8, key.model, preview, key.creativity, reference, mask)
+        final_key = (key, reference, face.color_match, tone.kind, mask)
+        final = self._matched.get(final_key)
+        if final is None:
+            final = raw
+            if face.color_match:
+                skin, reference_skin = self._skins(key.face, reference, mask)
+                final = match_face_color(
+                    raw, self.aligned(key.face).rgb, reference, skin=skin, reference_skin=reference_skin
+                )
+            final = compose.retone(final, tone)
+            self._matched.put(final_key, final)
+        return _FaceOutput(final, raw8, key.model, preview, key.creativity, reference, mask, tone.kind)
 
     # ----- rendering -------------------------------------------------------------------
     def render_steps(
@@ -605,6 +754,7 @@ class RenderEngine:
                 original=original,
                 strength=settings.for_face(index).strength,
                 to_native=to_native,
+                mask=self.blend_mask(index, out.mask),
                 grain=grain,
                 grain_origin=grain_origin,
             )
@@ -631,6 +781,8 @@ class RenderEngine:
             reference_faces=reference.face_count if reference else 0,
             similarity=self._similarity(index, output),
             creativity=output.creativity if output else None,
+            mask=output.mask if output else None,
+            tone=output.tone if output else None,
         )
 
     def _similarity(self, index: int, output: _FaceOutput | None) -> float | None:
@@ -642,6 +794,22 @@ class RenderEngine:
         restored = _to_rgb8(output.rgb)
         a, b = identity.embed(np.stack([restored, target]))
         return float(np.dot(a, b))
+
+    def face_images(self, index: int, settings: Settings) -> FaceImages:
+        """Face ``index``'s aligned input, model output, final face and paste-back weight in the
+        latest render (``--save-faces``, the app's mask overlay). ``KeyError`` when it was not restored."""
+        output = self.last_outputs[index]
+        weight = self.blend_mask(index, output.mask) * np.float32(settings.for_face(index).strength)
+        return FaceImages(
+            index=index,
+            model=output.model,
+            mask_kind=output.mask,
+            tone=output.tone,
+            aligned_rgb8=self.aligned(index).rgb8,
+            model_rgb8=output.model_rgb8,
+            final_rgb8=_to_rgb8(output.rgb),
+            mask=weight,
+        )
 
     def identity_report(self, index: int) -> Any:
         """Similarities of one face (original, restored, reference) after the latest render."""

@@ -29,7 +29,12 @@ Upscaler = Literal["auto", "lanczos", "realesrgan"]
 #: "auto" uses the best installed detector (resnet50, then mobile0.25), downloading resnet50 if none is.
 DETECTORS = ("auto", "retinaface_resnet50", "retinaface_mobile0.25")
 #: Model names with a meaning of their own; anything else is a path to a model file.
-NAMED_MODELS = ("auto", "gfpgan", "codeformer", "passthrough")
+#: The face models are the registry's (``models.face_models()``, in its order; params sits below
+#: the models package, so tests/test_face_models.py checks the two agree).
+NAMED_MODELS = ("auto", "gfpgan", "codeformer", "gfpgan_v1.3", "restoreformer", "passthrough")
+#: How a restored face is blended in: through its parsed face classes (ParseNet; the box when
+#: ParseNet is not installed), or through the box (a feathered squircle over the aligned crop).
+MASKS = ("parsing", "box")
 
 _T = TypeVar("_T")
 
@@ -181,8 +186,9 @@ class FaceSettings(_Validated):
     model: str = field(
         default="auto",
         metadata={
-            "doc": "auto, gfpgan, codeformer, passthrough or a model file; auto picks CodeFormer for tiny or "
-            "blurred faces, GFPGAN otherwise; passthrough runs no network"
+            "doc": f"{', '.join(NAMED_MODELS)} or a model file; auto picks, among the installed models, a "
+            "codebook model (CodeFormer, RestoreFormer) for tiny or blurred faces and a detail model (GFPGAN) "
+            "otherwise; passthrough runs no network"
         },
     )
     strength: float = _num(1.0, 0.0, 1.0, "blend of the restored face over the original (0: untouched)")
@@ -194,6 +200,12 @@ class FaceSettings(_Validated):
         "other models: the face is softened before the model)",
     )
     color_match: bool = _bool(True, "match the restored face's colour to the original face's")
+    mask: str = _choice("parsing", MASKS, "blend through the parsed face (hair, neck, background kept) or the box")
+    #: black-and-white and toned (sepia, cyanotype) photos and faces: keep the restored face's
+    #: lightness only, in the photo's own tone
+    keep_tone: bool = _bool(
+        True, "restore the faces of black-and-white and toned (sepia, cyanotype) photos in the photo's own tone"
+    )
     precondition: bool = _bool(False, "add the noise and blur below to the aligned face before the model")
     noise_sigma: float = _num(0.015, 0.001, 0.1, "pre-conditioning noise, in 0..1 pixel units")
     blur_sigma: float = _num(0.4, 0.01, 2.0, "pre-conditioning blur, in aligned-face pixels")
@@ -215,6 +227,8 @@ class FaceOverride(_Validated):
     strength: float | None = _opt("strength for this face", 0.0, 1.0)
     creativity: float | None = _opt("creativity for this face", 0.0, 1.0)
     color_match: bool | None = None
+    mask: str | None = field(default=None, metadata={"choices": MASKS, "doc": "mask for this face"})
+    keep_tone: bool | None = None
     precondition: bool | None = None
     noise_sigma: float | None = _opt("noise for this face", 0.001, 0.1)
     blur_sigma: float | None = _opt("blur for this face", 0.01, 2.0)

@@ -37,6 +37,8 @@ class FaceReport:
     strength: float
     creativity: float
     identity: IdentityReport | None = None  # reference and similarities
+    mask: str | None = None  # the blend mask used ("parsing" or "box"); None when not restored
+    tone: str | None = None  # what the face was restored as: "colour", "grey" or "toned"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,8 @@ class FaceReport:
             "model": self.model,
             "strength": self.strength,
             "creativity": self.creativity,
+            "mask": self.mask,
+            "tone": self.tone,
             **(self.identity.to_json() if self.identity else {"reference": None}),
         }
 
@@ -59,11 +63,13 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     device: str = ""
+    face_files: tuple[Path, ...] = ()  # --save-faces: each restored face's images
 
     def to_json(self) -> dict[str, Any]:
         return {
             "input": str(self.input),
             "output": str(self.output) if self.output else None,
+            "face_files": [str(p) for p in self.face_files],
             "size": [self.image.width, self.image.height] if self.image is not None else None,
             "faces": [f.to_json() for f in self.faces],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -94,9 +100,11 @@ class Exports:
     comparison: Path | None = None  # before | after
     report: Path | None = None  # faces and settings, JSON
     comparison_style: Comparison = Comparison()
+    faces: Path | None = None  # a folder for each restored face's images (saved_faces)
 
     @property
     def paths(self) -> list[Path]:
+        """The single files (``faces`` names a folder: its files depend on the faces)."""
         return [p for p in (self.image, self.comparison, self.report) if p is not None]
 
 
@@ -168,6 +176,7 @@ class Pipeline:
         comparison_style: Comparison = Comparison(),
         report: Path | None = None,
         name_ending: str = "",
+        save_faces: Path | None = None,
         writes: WriteSet | None = None,
     ) -> Steps[Result]:
         """Restore ``source`` into ``output`` (not written when None). Nothing is written on error.
@@ -175,7 +184,8 @@ class Pipeline:
         ``output`` may be a folder: the file then takes the input's name plus ``name_ending``,
         with the extension ``io.default_output_suffix`` chooses for the decoded image (the
         one rule for every front end).
-        ``comparison``: also write a before/after image there; ``report``: the JSON report.
+        ``comparison``: also write a before/after image there; ``report``: the JSON report;
+        ``save_faces``: an existing folder for each restored face's images (``saved_faces``).
         The files land together or not at all: a report that cannot be written leaves no image.
         ``writes``: stage the files in this set (its rules say what may be replaced; ``overwrite``
         is then unused) and leave moving them into place to the caller, as a batch does once
@@ -196,15 +206,18 @@ class Pipeline:
         if folder is not None:
             target = folder / f"{source.stem}{name_ending}{default_output_suffix(self.engine.image)}"
             check_output_path(source, target, overwrite=writes.may_replace(target))
+        self._check_face_files(source, save_faces, writes)
         settings = self.settings
         skipped: tuple[Exception, ...] = ()
         if self.references_folder is not None:
             settings, skipped = self.paired_settings(settings, self.references_folder)
         restored = yield from self.engine.output_steps(settings)
         start = time.perf_counter()
-        exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style)
+        exports = Exports(image=target, comparison=comparison, comparison_style=comparison_style, faces=save_faces)
         with writes if own_writes else contextlib.nullcontext():
-            if (yield from self._write_images(restored, exports, writes)):
+            written = yield from self._write_images(restored, exports, writes)
+            face_files = yield from self._write_faces(source, exports, settings, writes)
+            if written or face_files:
                 self.engine.timings["encode"] = time.perf_counter() - start
             timings = dict(self.engine.timings)
             timings["total"] = time.perf_counter() - started
@@ -216,6 +229,7 @@ class Pipeline:
                 timings=timings,
                 notes=(*self.engine.notes, *(f"reference skipped: {error}" for error in skipped)),
                 device=str(self.engine.device),
+                face_files=tuple(face_files),
             )
             if report is not None:
                 write_json(report, {**result.to_json(), "settings": settings.to_json()}, writes=writes)
@@ -259,13 +273,16 @@ class Pipeline:
         """
         for target in exports.paths:
             check_output_path(source, target, overwrite=overwrite)
+        self._check_face_files(source, exports.faces, WriteSet(overwrite=overwrite))
         engine = self.engine
         restored = None
-        if exports.image is not None or exports.comparison is not None:
+        if exports.image is not None or exports.comparison is not None or exports.faces is not None:
             restored = yield from engine.output_steps(self.settings)
         with WriteSet(overwrite=overwrite) as writes:
+            face_files: list[Path] = []
             if restored is not None:
                 yield from self._write_images(restored, exports, writes)
+                face_files = yield from self._write_faces(source, exports, self.settings, writes)
             if exports.report is not None:
                 result = Result(
                     input=source,
@@ -276,7 +293,29 @@ class Pipeline:
                     device=str(engine.device),
                 )
                 write_json(exports.report, {**result.to_json(), "settings": self.settings.to_json()}, writes=writes)
-        return exports.paths
+        return [*exports.paths, *face_files]
+
+    def _check_face_files(self, source: Path, folder: Path | None, writes: WriteSet) -> None:
+        """Refuse, before the models run, face files that would overwrite anything unasked."""
+        if folder is None:
+            return
+        from .saved_faces import face_paths
+
+        for index in range(len(self.engine.faces)):
+            if self.settings.is_selected(index):
+                for path in face_paths(folder, source.stem, index).values():
+                    check_output_path(source, path, overwrite=writes.may_replace(path))
+
+    def _write_faces(self, source: Path, exports: Exports, settings: Settings, writes: WriteSet) -> Steps[list[Path]]:
+        """Stage each restored face's images in ``exports.faces`` (``saved_faces``)."""
+        if exports.faces is None:
+            return []
+        from .saved_faces import stage_faces
+
+        indices = sorted(self.engine.last_outputs)
+        yield ProgressEvent("encode", 0, 1, f"writing {len(indices)} faces' images to {exports.faces}")
+        faces = [self.engine.face_images(index, settings) for index in indices]
+        return stage_faces(faces, exports.faces, source.stem, writes)
 
     def _write_images(self, restored: LoadedImage, exports: Exports, writes: WriteSet) -> Steps[list[Path]]:
         """Stage the restored photo and the before/after comparison that ``exports`` asks for."""
@@ -323,6 +362,8 @@ class Pipeline:
                     strength=settings.strength,
                     creativity=rendered.creativity if rendered else settings.creativity,
                     identity=self.engine.identity_report(index) if settings.reference or self.report_identity else None,
+                    mask=rendered.mask if rendered else None,
+                    tone=rendered.tone if rendered else None,
                 )
             )
         return reports

@@ -15,7 +15,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # "conftest", a module name shared with tests/gui/conftest.py.
 from support import DETECTOR_WEIGHTS, PHOTOS, SHARED
 
-from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan
+from devtools.stand_in_models import (
+    write_random_codeformer,
+    write_random_gfpgan,
+    write_random_parsenet,
+    write_random_restoreformer,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,12 +83,36 @@ def random_codeformer(random_weights_dir: Path) -> Path:
     return write_random_codeformer(random_weights_dir / "codeformer.pth")
 
 
+@pytest.fixture(scope="session")
+def random_parsenet(random_weights_dir: Path) -> Path:
+    """A random parsing_parsenet.pth of the real architecture (about 85 MB), written once per session."""
+    return write_random_parsenet(random_weights_dir / "parsing_parsenet.pth", SHARED / "aligned" / "0143.png")
+
+
+@pytest.fixture(scope="session")
+def random_restoreformer(random_weights_dir: Path) -> Path:
+    """A random RestoreFormer.pth of the real architecture (about 290 MB), written once per session."""
+    return write_random_restoreformer(random_weights_dir / "RestoreFormer.pth")
+
+
 @pytest.fixture()
 def face_models_dir(models_dir: Path, random_gfpgan: Path, random_codeformer: Path) -> Path:
-    """``models_dir`` plus random GFPGAN and CodeFormer files under their published names."""
+    """``models_dir`` plus random GFPGAN and CodeFormer files under their published names, as a
+    user has them who accepted CodeFormer's licence."""
+    from restore_core.models import accept_licence, needs_licence
+
     (models_dir / "GFPGANv1.4.pth").symlink_to(random_gfpgan)
     (models_dir / "codeformer.pth").symlink_to(random_codeformer)
+    for name in needs_licence():
+        accept_licence(name)
     return models_dir
+
+
+@pytest.fixture()
+def parsing_models_dir(face_models_dir: Path, random_parsenet: Path) -> Path:
+    """``face_models_dir`` plus a random ParseNet under its published name."""
+    (face_models_dir / "parsing_parsenet.pth").symlink_to(random_parsenet)
+    return face_models_dir
 
 
 # Live Facemend servers on a free loopback port (``serve``), stopped at the end of each test.

@@ -14,6 +14,7 @@ from support import psnr
 
 from restore_core.align import estimate_warp
 from restore_core.cli import main
+from restore_core.saved_faces import FACE_FILES
 
 MOBILE = ["--detector", "retinaface_mobile0.25"]
 
@@ -193,3 +194,55 @@ def test_wrong_parameters_are_refused_before_any_work(tmp_path: Path, photos_dir
     assert main(["restore", str(photos_dir / "collage_two_faces.jpg"), "-o", str(out), "--strength", "1.5"]) == 1
     assert "strength must be between 0.0 and 1.0, got 1.5" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_mask_flag_and_the_report_say_which_mask_each_face_used(
+    models_dir: Path, photos_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = photos_dir / "collage_two_faces.jpg"
+    base = ["restore", str(source), "--model", "passthrough", *MOBILE]
+    # The default asks for the parsing mask: without ParseNet the box is used, and said so.
+    assert main([*base, "-o", str(tmp_path / "a.png"), "--json", str(tmp_path / "a.json")]) == 0
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert [f["mask"] for f in report["faces"]] == ["box", "box"]
+    assert any("models download parsenet" in note for note in report["notes"])
+    assert "models download parsenet" in capsys.readouterr().err
+    assert main([*base, "--mask", "box", "-o", str(tmp_path / "b.png"), "--json", str(tmp_path / "b.json")]) == 0
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert report["settings"]["face"]["mask"] == "box"
+    assert not any("parsenet" in note for note in report["notes"])
+    np.testing.assert_array_equal(_read(tmp_path / "a.png"), _read(tmp_path / "b.png"))
+    with pytest.raises(SystemExit):
+        main([*base, "--mask", "oval", "-o", str(tmp_path / "c.png")])
+
+
+def test_save_faces_writes_each_faces_input_output_mask_and_comparison(
+    face_models_dir: Path, photos_dir: Path, tmp_path: Path
+) -> None:
+    from restore_core.compose import face_blend_mask
+
+    source, faces_dir = photos_dir / "collage_two_faces.jpg", tmp_path / "faces"
+    out, report = tmp_path / "out.png", tmp_path / "r.json"
+    base = ["restore", str(source), "--model", "gfpgan", "--mask", "box", "--strength", "0.7", *MOBILE]
+    args = [*base, "-o", str(out), "--json", str(report), "--save-faces", str(faces_dir)]
+    assert main(args) == 0
+    data = json.loads(report.read_text())
+    names = sorted(p.name for p in faces_dir.iterdir())
+    assert names == sorted(f"collage_two_faces_face0{i}_{k}.png" for i in (0, 1) for k in FACE_FILES)
+    assert sorted(Path(p).name for p in data["face_files"]) == names
+    photo = cv2.imread(str(source))[..., ::-1]
+    for face in data["faces"]:
+        stem = faces_dir / f"collage_two_faces_face{face['index']:02d}"
+        aligned = _read(Path(f"{stem}_input.png"))[..., ::-1]
+        expected = estimate_warp(np.array(face["landmarks"])).crop(np.ascontiguousarray(photo))
+        assert psnr(aligned, expected) > 40  # the aligned crop of the photo (the models see the working copy)
+        restored = _read(Path(f"{stem}_restored.png"))
+        assert restored.shape == (512, 512, 3) and psnr(restored, aligned[..., ::-1]) < 20  # the stand-in's noise
+        mask = _read(Path(f"{stem}_mask.png"))
+        assert mask.dtype == np.uint16 and mask.shape == (512, 512)
+        np.testing.assert_array_equal(mask, np.rint(face_blend_mask(512) * np.float32(0.7) * 65535).astype(np.uint16))
+        assert _read(Path(f"{stem}_compare.png")).shape == (512, 1024, 3)
+    # Existing face files are refused before any work; nothing else is written.
+    again = [*base, "-o", str(tmp_path / "again.png"), "--save-faces", str(faces_dir)]
+    assert main(again) == 1
+    assert not (tmp_path / "again.png").exists()

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from restore_core.compose import match_color, skin_mask
+from restore_core.compose import PARSE_CLASSES, match_color, parsed_skin_mask, skin_mask
+from restore_core.reference import match_face_color
 
 
 def load_face(path: Path) -> np.ndarray:
@@ -81,3 +82,41 @@ def test_shape_mismatch_is_refused(aligned_faces) -> None:
     face = aligned_faces["0143"]
     with pytest.raises(ValueError, match="shape"):
         match_color(face, face[:256, :256])
+
+
+def _lab_mean(face: np.ndarray, where: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(face, cv2.COLOR_RGB2Lab)[where].mean(axis=0)
+
+
+def test_the_parsed_skin_decides_what_skin_colour_is(aligned_faces) -> None:
+    """A face whose left cheek area is parsed skin and whose template skin area also covers a
+    hand (a blue cast): matched through the parse, the hand's colour does not leak in."""
+    face = aligned_faces["0143"]
+    original = face.copy()
+    parse = np.zeros((512, 512), np.uint8)
+    parse[200:420, 140:256] = PARSE_CLASSES.index("skin")
+    hand = np.zeros((512, 512), bool)
+    hand[200:420, 256:380] = True
+    original[hand] = np.clip(original[hand] * np.array([0.7, 0.8, 1.2], np.float32), 0, 1)
+    skin = parsed_skin_mask(parse)
+    assert skin is not None
+    where = skin > 0
+    restored = warm_and_sharpened(face)
+    through_parse = match_face_color(restored, original, skin=skin)
+    through_template = match_face_color(restored, original)
+    target = _lab_mean(original, where)
+    assert np.abs(_lab_mean(through_parse, where) - target).max() < 1.5
+    assert np.abs(_lab_mean(through_template, where) - target).max() > 3.0
+
+
+def test_a_reference_is_measured_where_its_own_skin_is(aligned_faces) -> None:
+    face = aligned_faces["0143"]
+    reference = np.full_like(face, 0.5)
+    reference[:, :256] = (0.8, 0.6, 0.5)  # its skin: the left half only; the rest is a grey wall
+    own = np.zeros((512, 512), np.float32)
+    own[:, :256] = 1
+    skin = skin_mask(512)
+    matched = match_color(face, reference, skin, reference_mask=own)
+    target = cv2.cvtColor(np.float32([[[0.8, 0.6, 0.5]]]), cv2.COLOR_RGB2Lab)[0, 0]
+    assert np.abs(skin_lab_mean(matched) - target).max() < 2.0
+    assert np.abs(skin_lab_mean(match_color(face, reference, skin)) - target).max() > 5.0

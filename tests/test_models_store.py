@@ -252,6 +252,12 @@ def test_licensed_model_needs_acceptance_before_any_request(
         download("tiny")
     assert server.requests == []
     assert download("tiny", accept_licence=True).read_bytes() == BODY
+    # The answer is remembered: the next download (a re-download, another front door) asks nothing.
+    from restore_core.models import licence_accepted
+
+    assert licence_accepted("tiny")
+    (models_dir / "tiny.pth").unlink()
+    assert download("tiny").read_bytes() == BODY
 
 
 # ----- require --------------------------------------------------------------------------------

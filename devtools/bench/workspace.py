@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from devtools.stand_in_models import write_random_codeformer, write_random_gfpgan
+from restore_core.models import accept_licence, needs_licence
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TESTDATA = Path(os.environ.get("FACEMEND_SHARED", REPO.parent / "shared")) / "testdata"
@@ -69,6 +70,8 @@ class Workspace:
             partial = path.with_suffix(".partial")
             writer(partial)
             os.replace(partial, path)
+        if name in needs_licence():
+            accept_licence(name)  # the benchmark's own stand-in file, in its own models folder
         return path
 
     @cached_property

@@ -58,6 +58,8 @@ def refuse_batch_flags(args: argparse.Namespace) -> None:
 def run_batch(
     args: argparse.Namespace, settings: Settings, external: list[DetectedFace] | None, style: Comparison
 ) -> int:
+    if getattr(args, "save_faces", None) is not None:  # its files are per photo and face: one photo at a time
+        raise SettingsError("--save-faces: for one photo at a time, not for batches")
     batch = batch_settings_from_args(args)
     plan = _plan(args, batch)
     spec = WorkerSpec(

@@ -16,6 +16,7 @@ from ..models import (
     download,
     find,
     import_file,
+    licence_accepted,
     models_dir,
     spec,
     status,
@@ -73,7 +74,7 @@ def run_download(args: argparse.Namespace) -> int:
         print(f"{model.name}: {model.filename} is already installed in {models_dir()}")
         return 0
     accepted = args.accept_licence
-    if model.licence_notice and not accepted and sys.stdin.isatty():
+    if model.licence_notice and not accepted and not licence_accepted(model.name) and sys.stdin.isatty():
         print(f"{model.title} ({model.licence}): {model.licence_notice}")
         accepted = _ask_yes(f"Accept the terms and download {model.filename}? [y/N] ")
     # Not accepted: download() refuses with the notice and how to accept it.

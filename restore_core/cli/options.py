@@ -76,6 +76,8 @@ RESTORE_FLAGS = (
     Flag("--blur-sigma", "face", "blur_sigma", "S", "turns pre-conditioning on"),
     Flag("--noise-seed", "face", "noise_seed", "N"),
     Flag("--no-color-match", "face", "color_match"),
+    Flag("--mask", "face", "mask"),
+    Flag("--no-keep-tone", "face", "keep_tone"),
     Flag("--identity-lock", "face", "identity_lock"),
 )
 GRAIN_FLAGS = (

@@ -11,6 +11,7 @@ from ..detect import faces_from_json
 from ..errors import FacemendError, ModelError, SettingsError
 from ..faces import DetectedFace
 from ..io import OUTPUT_EXTENSIONS, check_output_path, make_folder
+from ..models import accept_licence, needs_licence, spec
 from ..params import Settings
 from ..pipeline import Comparison, Pipeline, comparison_name
 from .batch_cmd import add_batch_flags, refuse_batch_flags, run_batch
@@ -50,8 +51,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="F",
         help="compare as one image split at F of the width (0..1) instead of side by side",
     )
+    parser.add_argument(
+        "--save-faces",
+        type=Path,
+        metavar="DIR",
+        help="also write each restored face's aligned input, model output, blend mask and a before | after "
+        "(NAME_faceNN_input/restored/mask/compare.png)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-download", action="store_true", help="never download models")
+    parser.add_argument(
+        "--accept-licence",
+        action="append",
+        choices=needs_licence(),
+        metavar="MODEL",
+        help=f"accept the licence of a model that needs it ({', '.join(needs_licence())}: non-commercial use "
+        "only); asked once, remembered for the CLI and the app",
+    )
     add_detection_flags(parser)
     add_restore_flags(parser)
     add_batch_flags(parser)
@@ -60,6 +76,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    for name in args.accept_licence or ():
+        model = spec(name)
+        accept_licence(name)
+        print(f"accepted the {model.licence} of {model.title}: {model.licence_notice}", file=sys.stderr)
     external = faces_from_json(args.faces_json) if args.faces_json else None
     style = _comparison_style(args.comparison_split)
     if (args.identity or args.references or settings.face.identity_lock) and args.no_download:
@@ -97,6 +117,8 @@ def _run_one(
     comparison = args.comparison
     if comparison is not None and (comparison.is_dir() or not comparison.suffix):
         comparison = make_folder(comparison) / comparison_name(source)
+    if args.save_faces is not None:
+        make_folder(args.save_faces)
     try:
         with ProgressPrinter(source.name) as printer:
             steps = pipeline.run(
@@ -107,6 +129,7 @@ def _run_one(
                 comparison=comparison,
                 comparison_style=style,
                 report=args.json,  # lands with the image, or neither does
+                save_faces=args.save_faces,
             )
             result = printer.drive(steps)
     except FacemendError:

@@ -40,12 +40,15 @@ def match_color(
     mask: np.ndarray | None = None,
     *,
     lightness_reference: np.ndarray | None = None,
+    reference_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """``restored`` with its low-frequency Lab mean and spread (in ``mask``) matched to ``reference``.
 
     All faces are aligned, h x w x 3 float32 sRGB in 0..1; ``mask`` (h x w, default
     ``skin_mask``) weights the statistics. With ``lightness_reference``, L* is matched to that
-    face instead and only a*, b* to ``reference``. Returns a new array; ``restored`` is not changed.
+    face instead and only a*, b* to ``reference``. ``reference_mask`` weights the reference's
+    statistics when its skin lies elsewhere (another photo of the person); default ``mask``.
+    Returns a new array; ``restored`` is not changed.
     """
     for other in (reference, lightness_reference):
         if other is not None and (restored.shape != other.shape or restored.ndim != 3 or restored.shape[2] != 3):
@@ -55,12 +58,13 @@ def match_color(
         mask = skin_mask(width)
     work = (_WORK_SIZE, _WORK_SIZE)
     weight = cv2.resize(mask, work, interpolation=cv2.INTER_AREA)
-    if float(weight.sum()) <= 0:
+    weight_ref = weight if reference_mask is None else cv2.resize(reference_mask, work, interpolation=cv2.INTER_AREA)
+    if float(weight.sum()) <= 0 or float(weight_ref.sum()) <= 0:
         return restored.copy()
     small = cv2.resize(restored, work, interpolation=cv2.INTER_AREA)
     small_ref = cv2.resize(reference, work, interpolation=cv2.INTER_AREA)
     mean, spread = _weighted_stats(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), weight)
-    mean_ref, spread_ref = _weighted_stats(cv2.cvtColor(small_ref, cv2.COLOR_RGB2Lab), weight)
+    mean_ref, spread_ref = _weighted_stats(cv2.cvtColor(small_ref, cv2.COLOR_RGB2Lab), weight_ref)
     if lightness_reference is not None:
         small_light = cv2.resize(lightness_reference, work, interpolation=cv2.INTER_AREA)
         mean_light, spread_light = _weighted_stats(cv2.cvtColor(small_light, cv2.COLOR_RGB2Lab), weight)

@@ -6,8 +6,16 @@ functions that need them.
 
 from .device import DeviceInfo, available_devices, describe_device, select_device
 from .downloads import Progress, download, download_url, require
-from .loader import load_face_model, load_state_dict, load_upscaler
-from .registry import MODELS, ModelKind, ModelSpec, spec
+from .licences import (
+    accept_licence,
+    licence_accepted,
+    licence_for_architecture,
+    licence_required_message,
+    needs_licence,
+    require_licence,
+)
+from .loader import build_parsenet, load_face_model, load_state_dict, load_upscaler
+from .registry import DEFAULT_FACE_MODEL, MODELS, FacePrior, ModelKind, ModelSpec, face_models, spec
 from .store import (
     ImportedModel,
     ModelStatus,
@@ -23,26 +31,36 @@ from .store import (
 )
 
 __all__ = [
+    "DEFAULT_FACE_MODEL",
     "MODELS",
     "DeviceInfo",
+    "FacePrior",
     "ImportedModel",
     "ModelKind",
     "ModelSpec",
     "ModelStatus",
     "Progress",
+    "accept_licence",
     "available_devices",
+    "build_parsenet",
     "describe_device",
     "download",
     "download_url",
+    "face_models",
     "find",
     "import_file",
     "installed",
+    "licence_accepted",
+    "licence_for_architecture",
+    "licence_required_message",
     "load_face_model",
     "load_state_dict",
     "load_upscaler",
     "model_path",
     "models_dir",
+    "needs_licence",
     "require",
+    "require_licence",
     "select_device",
     "spec",
     "status",

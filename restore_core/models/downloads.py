@@ -55,15 +55,21 @@ def download(
 ) -> Path:
     """Download (or resume) a registry entry into the models folder and return its path.
 
-    Entries with a ``licence_notice`` need ``accept_licence=True``: the caller has shown the
-    notice and the user agreed.
+    Entries with a ``licence_notice`` need their licence accepted: already (``licences``), or
+    now with ``accept_licence=True`` (the caller has shown the notice and the user agreed; the
+    answer is then recorded).
     """
+    from .licences import accept_licence as record_acceptance
+    from .licences import licence_accepted
+
     model = name_or_spec if isinstance(name_or_spec, ModelSpec) else spec(name_or_spec)
-    if model.licence_notice and not accept_licence:
+    if model.licence_notice and not accept_licence and not licence_accepted(model.name):
         raise ModelError(
             f"{model.filename}: {model.licence_notice} Accept the licence to download it: "
             f"facemend-cli models download {model.name} --accept-licence"
         )
+    if model.licence_notice and accept_licence:
+        record_acceptance(model.name)
     url = download_url(model)
     target = model_path(model)
     part = target.with_name(target.name + ".part")

@@ -205,3 +205,21 @@ def _is_torchscript(file: Path) -> bool:
 def _unsafe_detail(exc: Exception) -> str:
     match = re.search(r"unsupported GLOBAL [\w.]+|Unsupported global: GLOBAL [\w.]+|Unsupported operand \d+", str(exc))
     return match.group(0) if match else "unsupported pickle content"
+
+
+#: facexlib's published ParseNet: aligned 512 px faces in and out, 19 face-parsing classes
+PARSENET_SIZE = 512
+PARSENET_CLASSES = 19
+
+
+def build_parsenet(state: dict[str, torch.Tensor], source: Path) -> torch.nn.Module:
+    """facexlib's ParseNet with ``state`` loaded strictly, in eval mode on the CPU."""
+    from facexlib.parsing.parsenet import ParseNet
+
+    network = ParseNet(in_size=PARSENET_SIZE, out_size=PARSENET_SIZE, parsing_ch=PARSENET_CLASSES)
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(f"{source}: not facexlib's ParseNet weights ({first_line})") from None
+    return network.eval()

@@ -1,7 +1,8 @@
 """The models Facemend knows: where each comes from, its exact size and hash, its licence.
 
 A frozen ``ModelSpec`` per file; ``MODELS`` maps the short name used on the command line
-and in the GUI to its spec. Hashes and sizes are the published files' (see DESIGN.md).
+and in the GUI to its spec. Hashes and sizes are the published files' (see DESIGN.md; where
+an entry is not in DESIGN.md, a comment names the public manifests its hash comes from).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 ModelKind = Literal["face", "detector", "parsing", "identity", "upscaler"]
+#: What a face model's prior is good at, for ``auto``: "detail" keeps more of the person's own
+#: detail where there is detail to keep (GFPGAN); "codebook" models rebuild a face from a learned
+#: dictionary of face parts, and cope best with tiny or very blurred faces (CodeFormer, RestoreFormer).
+FacePrior = Literal["detail", "codebook"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class ModelSpec:
     #: licence terms the user must accept before download (non-commercial, ...)
     licence_notice: str | None = None
     approx_size: int | None = None  # shown when ``size`` is unknown
+    prior: FacePrior | None = None  # face models only
+    #: spandrel's architecture id (face models): a licence covers every file of it
+    architecture: str | None = None
 
     @property
     def url(self) -> str:
@@ -49,6 +57,8 @@ MODELS: dict[str, ModelSpec] = {
             size=348_632_874,
             licence="Apache-2.0",
             title="GFPGAN v1.4",
+            prior="detail",
+            architecture="GFPGAN",
         ),
         ModelSpec(
             name="codeformer",
@@ -60,10 +70,44 @@ MODELS: dict[str, ModelSpec] = {
             size=376_637_898,
             licence="S-Lab License 1.0",
             title="CodeFormer",
+            prior="codebook",
+            architecture="CodeFormer",
             licence_notice=(
                 "CodeFormer is released under the S-Lab License 1.0: free for non-commercial use only. "
                 "Commercial use needs permission from its authors."
             ),
+        ),
+        # sha256 as listed by Sygil-Dev/sygil-webui (entrypoint.sh, MODEL_FILES) and other public
+        # download scripts for this release asset; 348,632,874 bytes as published for it (the same
+        # architecture as v1.4, saved the same way).
+        ModelSpec(
+            name="gfpgan_v1.3",
+            kind="face",
+            filename="GFPGANv1.3.pth",
+            repo="TencentARC/GFPGAN",
+            tag="v1.3.0",
+            sha256="c953a88f2727c85c3d9ae72e2bd4846bbaf59fe6972ad94130e23e7017524a70",
+            size=348_632_874,
+            licence="Apache-2.0",
+            title="GFPGAN v1.3 (more natural, less sharp than v1.4)",
+            prior="detail",
+            architecture="GFPGAN",
+        ),
+        # sha256 as the AUR's python-gfpgan 1.3.8 PKGBUILD (archlinux/aur) pins this release asset,
+        # and other public manifests with it; 290,785,322 bytes as they list it. spandrel loads it
+        # (its RestoreFormer architecture is tested on this very file).
+        ModelSpec(
+            name="restoreformer",
+            kind="face",
+            filename="RestoreFormer.pth",
+            repo="TencentARC/GFPGAN",
+            tag="v1.3.4",
+            sha256="07404d446d62ca3d5ed38b1de09a947a1e77d46dbccec961a74d713a8f24ace0",
+            size=290_785_322,
+            licence="Apache-2.0",
+            title="RestoreFormer",
+            prior="codebook",
+            architecture="RestoreFormer",
         ),
         ModelSpec(
             name="retinaface_resnet50",
@@ -134,6 +178,15 @@ MODELS: dict[str, ModelSpec] = {
         ),
     )
 }
+
+
+#: The face model used when none is installed (and downloaded when allowed).
+DEFAULT_FACE_MODEL = "gfpgan"
+
+
+def face_models() -> tuple[str, ...]:
+    """Names of the registry's face restoration models, in registry order (``auto``'s order)."""
+    return tuple(name for name, model in MODELS.items() if model.kind == "face")
 
 
 def spec(name: str) -> ModelSpec:

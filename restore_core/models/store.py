@@ -174,6 +174,8 @@ def check_loads_as(path: Path, model: ModelSpec) -> None:
             import torch
 
             loader.load_upscaler(path, torch.device("cpu"))
+        elif model.kind == "parsing":
+            loader.build_parsenet(loader.load_state_dict(path), path)
         else:
             loader.load_state_dict(path)
     except ModelError as exc:

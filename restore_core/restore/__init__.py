@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import Any
 
 from .auto import choose_model, sharpness
+from .parsing import PARSING_MODEL, FaceParser, load_face_parser, parser_available, parser_missing_message
 from .precondition import Preconditioning, preconditioning_for
 
 _LAZY = {
@@ -30,4 +31,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Preconditioning", "choose_model", "preconditioning_for", "sharpness", *_LAZY]  # noqa: PLE0604
+__all__ = [  # noqa: PLE0604
+    "PARSING_MODEL",
+    "FaceParser",
+    "Preconditioning",
+    "choose_model",
+    "load_face_parser",
+    "parser_available",
+    "parser_missing_message",
+    "preconditioning_for",
+    "sharpness",
+    *_LAZY,
+]

@@ -1,7 +1,8 @@
 """``auto`` model choice per face, from its size and sharpness.
 
-CodeFormer's codebook prior copes best with tiny or very blurred faces; GFPGAN keeps more
-of the person's own detail when there is detail to keep.
+Codebook priors (CodeFormer, RestoreFormer) cope best with tiny or very blurred faces; detail
+priors (GFPGAN) keep more of the person's own detail when there is detail to keep. Each face
+model's prior is in the registry (``ModelSpec.prior``); among equals the registry order decides.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Collection
 
 import cv2
 import numpy as np
+
+from ..models.registry import DEFAULT_FACE_MODEL, MODELS, face_models
 
 SMALL_FACE_PX = 96  # face box side below which a face counts as small
 BLURRY_VARIANCE = 60.0  # Laplacian variance of the aligned face below which it counts as blurred
@@ -23,11 +26,11 @@ def sharpness(aligned_rgb8: np.ndarray) -> float:
 
 
 def choose_model(face_size: float, aligned_rgb8: np.ndarray, installed: Collection[str]) -> str:
-    """``gfpgan`` or ``codeformer``, preferring installed ones; ``gfpgan`` when neither is."""
+    """The first of the ``installed`` (usable) face models whose prior suits the face, else the
+    first installed one; ``DEFAULT_FACE_MODEL`` when none is."""
     degraded = face_size < SMALL_FACE_PX or sharpness(aligned_rgb8) < BLURRY_VARIANCE
-    preferred, other = ("codeformer", "gfpgan") if degraded else ("gfpgan", "codeformer")
-    if preferred in installed:
-        return preferred
-    if other in installed:
-        return other
-    return "gfpgan"
+    wanted = "codebook" if degraded else "detail"
+    candidates = [name for name in face_models() if name in installed]
+    # sorted() is stable: within each group the registry order stays.
+    ranked = sorted(candidates, key=lambda name: MODELS[name].prior != wanted)
+    return ranked[0] if ranked else DEFAULT_FACE_MODEL

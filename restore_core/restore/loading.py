@@ -36,4 +36,7 @@ def load_restorer(
 
     path = weights_for(name, allow_download=allow_download, progress=progress)
     descriptor = models.load_face_model(path, device)
+    licensed = models.licence_for_architecture(descriptor.architecture.id)
+    if licensed is not None:  # by name or by path, downloaded or copied in: asked once, at first use
+        models.require_licence(licensed)
     return architecture_of(descriptor).restorer(descriptor, device, name)
