@@ -811,6 +811,24 @@ class RenderEngine:
             mask=weight,
         )
 
+    def mask_overlay(self, settings: Settings, result: RenderResult) -> np.ndarray:
+        """The paste-back weight of every face restored in ``result``, over ``result``'s pixels:
+        float32 0..1 of ``result.rgb8``'s height and width (the app's mask overlay). Where faces
+        overlap, the larger weight shows."""
+        height, width = result.rgb8.shape[:2]
+        overlay = np.zeros((height, width), np.float32)
+        origin = (result.region[0], result.region[1])
+        for face in result.faces:
+            if face.mask is None:
+                continue
+            warp = self.aligned(face.index).warp.for_canvas(origin, result.scale)
+            region = warp.region(width, height)
+            x0, y0, x1, y1 = region
+            weight = warp.to_region(self.blend_mask(face.index, face.mask), region)
+            weight *= np.float32(settings.for_face(face.index).strength)
+            np.maximum(overlay[y0:y1, x0:x1], np.clip(weight, 0.0, 1.0), out=overlay[y0:y1, x0:x1])
+        return overlay
+
     def identity_report(self, index: int) -> Any:
         """Similarities of one face (original, restored, reference) after the latest render."""
         from .reference import identity_report

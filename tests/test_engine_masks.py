@@ -100,3 +100,12 @@ def test_per_face_masks_and_the_report(parsing_models_dir: Path, photos_dir: Pat
     assert "parse" not in engine.timings  # no face asked for the parse: ParseNet never ran
     reports = pipeline.face_reports(engine.faces)
     assert [r.to_json()["mask"] for r in reports] == [None, "box"]
+    # The app's overlay: the paste-back weight over the rendered pixels, nothing where it is 0.
+    overlay = engine.mask_overlay(settings, render)
+    assert overlay.shape == render.rgb8.shape[:2] and overlay.max() > 0.99
+    changed = np.any(render.rgb8 != engine.original_rgb8(), axis=2)
+    assert changed.any() and not changed[overlay <= 0].any()
+    x0, y0, x1, y1 = engine.aligned(1).warp.region(engine.image.width, engine.image.height)
+    assert not overlay[:, :x0].any() and not overlay[:y0].any()
+    view = engine.render(settings, region=(x0, y0, x1, y1), scale=0.5)
+    assert engine.mask_overlay(settings, view).shape == view.rgb8.shape[:2]

@@ -13,6 +13,7 @@ import pytest
 from http_server import FileServer, file_server  # noqa: F401 (fixture)
 from server_support import events, wait_for
 
+from restore_core.params import NAMED_MODELS
 from restore_core.server import references
 from restore_core.server.cli import main as server_main
 
@@ -82,7 +83,7 @@ def test_bad_files_get_the_cli_message_and_the_server_goes_on(
         ({"strength": 2}, "settings: strength must be between 0.0 and 1.0, got 2"),
         ({"onlyCenterFace": "yes"}, 'settings: onlyCenterFace must be true or false, got "yes"'),
         ({"colour": "red"}, "settings: unknown parameter(s) colour; known: "),
-        ({"model": "/etc/passwd"}, "settings: model must be one of auto, gfpgan, codeformer, passthrough"),
+        ({"model": "/etc/passwd"}, f"settings: model must be one of {', '.join(NAMED_MODELS)}, got"),
         ({"grainModel": "pink"}, "settings: grainModel must be one of silver, gaussian, grey, got 'pink'"),
         ({"width": 100, "height": 100}, "settings: give width or height, not both"),
         ({"faces": [[1, 2]]}, "settings: faces: face 0: box [x1, y1, x2, y2] must be 4 numbers"),

@@ -11,6 +11,8 @@ import httpx
 import numpy as np
 from server_support import GatedEngine, wait_for
 
+from restore_core.params import NAMED_MODELS
+
 PHOTO = "family_three_print.png"
 PASSTHROUGH = {"face_model": "passthrough"}
 
@@ -138,7 +140,7 @@ def test_form_fields_are_checked_by_the_parameter_rules(models_dir: Path, photos
         "webhook_url: not supported by Facemend": {"webhook_url": "https://example.com/hook"},
         "output_format must be one of": {"output_format": "bmp"},
         "changes the aspect ratio": {"output_width": 100, "output_height": 100},
-        "face_model must be one of auto, gfpgan, codeformer, passthrough": {"face_model": "/etc/passwd"},
+        f"face_model must be one of {', '.join(NAMED_MODELS)}, got": {"face_model": "/etc/passwd"},
         "reference_uri URLs are not fetched by this server": {"reference_uri": "https://example.com/me.jpg"},
     }
     for expected, fields in cases.items():
