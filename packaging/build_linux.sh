@@ -98,6 +98,8 @@ smoke_test detector
 if [ "$FACE_MODEL" = 1 ]; then
     "$PY" -c 'import sys; from pathlib import Path; from devtools.stand_in_models import write_random_codeformer
 write_random_codeformer(Path(sys.argv[1]))' "$scratch/models/codeformer.pth"
+    # CodeFormer is non-commercial: used only once its licence is accepted (recorded in the models folder)
+    FACEMEND_MODELS="$scratch/models" "$PY" -c 'from restore_core.models import accept_licence; accept_licence("codeformer")'
     smoke_test codeformer
     if ! grep -qi codeformer "$scratch/codeformer.log"; then
         echo "build_linux.sh: FAILED: the smoke test did not use the CodeFormer model it was given" >&2
