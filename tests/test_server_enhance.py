@@ -94,3 +94,66 @@ def server_events(server, job_id: str) -> list:
     from server_support import events
 
     return events(server.client, f"/api/v1/jobs/{job_id}/progress")
+
+
+def _enhance(server, photo: Path, settings: dict) -> dict:
+    answer = server.client.post(
+        "/api/v1/tools/enhance-faces",
+        files={"file": (photo.name, photo.read_bytes(), "image/jpeg")},
+        data={"settings": json.dumps(settings)},
+    )
+    assert answer.status_code == 202, answer.text
+    final = server_events(server, answer.json()["jobId"])[-1]
+    assert final[0] == "complete", final
+    return final[1]["result"]
+
+
+def test_mask_and_keep_tone_reach_the_faces_and_the_result_says_which_mask(
+    parsing_models_dir: Path, aligned_dir: Path, tmp_path: Path, serve
+) -> None:
+    """A black-and-white portrait (grey stored as RGB): by default the face is pasted through the
+    parsed face and stays grey; ``mask: box, keepTone: false`` gives the stand-in model's
+    coloured face through the box, the CLI's pixels for the same flags."""
+    server = serve()
+    grey = cv2.cvtColor(cv2.imread(str(aligned_dir / "0240.png")), cv2.COLOR_BGR2GRAY)
+    photo = tmp_path / PORTRAIT
+    cv2.imwrite(str(photo), cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+
+    def chroma(result: dict) -> float:
+        pixels = _decode(server.client.get(result["downloadUrl"]).content).astype(np.int16)
+        return float(np.abs(pixels - pixels.mean(axis=2, keepdims=True)).max())
+
+    kept = _enhance(server, photo, {"model": "gfpgan"})
+    assert [face["mask"] for face in kept["faces"]] == ["parsing"]
+    toned = _enhance(server, photo, {"model": "gfpgan", "mask": "box", "keepTone": False, "strength": 1})
+    assert [face["mask"] for face in toned["faces"]] == ["box"]
+    assert chroma(kept) <= 3 < 20 < chroma(toned)  # JPEG keeps a little chroma noise; the model's face is colour
+
+    out = tmp_path / "cli.png"
+    assert (
+        cli(
+            [
+                "restore",
+                str(photo),
+                "-o",
+                str(out),
+                "--model",
+                "gfpgan",
+                "--mask",
+                "box",
+                "--no-keep-tone",
+                "--strength",
+                "1",
+            ]
+        )
+        == 0
+    )
+    png = server.client.get(toned["downloadUrl"]).content
+    np.testing.assert_array_equal(_decode(png), cv2.imread(str(out), cv2.IMREAD_UNCHANGED))
+
+    refused = server.client.post(
+        "/api/v1/tools/enhance-faces",
+        files={"file": (photo.name, photo.read_bytes(), "image/jpeg")},
+        data={"settings": json.dumps({"mask": "blob"})},
+    )
+    assert refused.status_code == 400 and "mask" in refused.text and "parsing" in refused.text, refused.text

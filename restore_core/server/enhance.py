@@ -42,6 +42,8 @@ ENHANCE_PARAMS: dict[str, Param] = {
     "detector": Param("detection", "detector"),
     "creativity": Param("face", "creativity"),
     "colorMatch": Param("face", "color_match", "match the restored face's colour to the original's"),
+    "mask": Param("face", "mask"),
+    "keepTone": Param("face", "keep_tone"),
     "noiseSigma": Param("face", "noise_sigma"),
     "blurSigma": Param("face", "blur_sigma"),
     "noiseSeed": Param("face", "noise_seed"),
@@ -213,6 +215,7 @@ def result_view(record: JobRecord) -> dict[str, Any]:
                 "score": round(face.score, 4),
                 "restored": face.restored,
                 "model": face.model,
+                "mask": face.mask,
             }
             for face in record.faces
         ],

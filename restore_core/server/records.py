@@ -42,6 +42,7 @@ class FaceFacts:
     score: float
     restored: bool
     model: str | None
+    mask: str | None = None  # the blend mask used ("parsing" or "box"); None when not restored
 
 
 @dataclass(frozen=True)

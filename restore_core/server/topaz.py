@@ -73,6 +73,8 @@ TOPAZ_PARAMS: dict[str, Param] = {
     "face_model": Param("face", "model", "Facemend's face model: auto, gfpgan, codeformer or passthrough"),
     "creativity": Param("face", "creativity"),
     "color_match": Param("face", "color_match"),
+    "mask": Param("face", "mask"),
+    "keep_tone": Param("face", "keep_tone"),
     "grain_seed": Param("grain", "seed"),
     "sensitivity": Param("detection", "sensitivity"),
     "only_center_face": Param("detection", "only_center_face"),

@@ -143,7 +143,13 @@ def run_job(engine: RenderEngine, job: Job, progress: Callable[[ProgressEvent], 
         bytes=target.stat().st_size,
     )
     faces = tuple(
-        FaceFacts(box=report.face.box, score=report.face.score, restored=report.selected, model=report.model)
+        FaceFacts(
+            box=report.face.box,
+            score=report.face.score,
+            restored=report.selected,
+            model=report.model,
+            mask=report.mask,
+        )
         for report in result.faces
     )
     return Outcome(output, files, faces, result.notes)
