@@ -4,7 +4,14 @@ decode -> detection (per detection settings) -> alignment and face parse (per fa
 output (per face, model, creativity, pre-conditioning) -> colour match -> composition through
 each face's blend mask (its parsed face classes, or the box). A slider only
 redoes what it changes: strength and grain recompose; creativity on CodeFormer re-runs the
-decoder only (encoder features are cached per face); a detection change re-aligns.
+decoder only (encoder features are cached per face). Faces are cached by identity (their
+landmarks, which alone decide the aligned crop), not by list position: a detection with another
+sensitivity aligns, parses and restores only the faces it adds.
+
+A job reports each face as it finishes (``FaceDone`` on a "restore" event: its index, how
+many are done of how many, the time left, its thumbnails and, in a preview render, the view's
+pixels with it pasted), and caches its output at once, so a job cancelled half way, or
+restarted by a slider move, keeps the faces it finished.
 
 Every long step is a generator of ``ProgressEvent`` so the CLI, the GUI worker and the
 pipeline report progress the same way; ``drive`` runs one with a callback and stops it at a
@@ -55,6 +62,8 @@ class ProgressEvent:
     done: int
     total: int
     message: str = ""
+    #: on the "restore" event sent as a face finishes (``done`` of ``total`` faces): that face
+    face: FaceDone | None = None
 
 
 Steps = Generator[ProgressEvent, None, _R]
@@ -108,6 +117,26 @@ class FaceRender:
 
 
 @dataclass(frozen=True, eq=False)
+class FaceDone:
+    """One face of a job, restored: sent on a "restore" event (``ProgressEvent.face``) the moment
+    it finishes, before the faces after it run. Its output is cached by then, so it survives a
+    cancel. Arrays are the receiver's own (copies, read-only)."""
+
+    render: FaceRender  # index, model, thumbnails (similarity is left for the final result)
+    #: the job's model seconds per face so far times the faces left (0 for its last face)
+    seconds_left: float
+    #: preview renders (``render_steps``): where ``patch`` goes in the result's pixels
+    #: (x0, y0, x1, y1 of ``RenderResult.rgb8``), and the view there with every face done so far
+    #: pasted; None in full-size output jobs
+    region: Region | None = None
+    patch: np.ndarray | None = None
+
+    @property
+    def index(self) -> int:
+        return self.render.index
+
+
+@dataclass(frozen=True, eq=False)
 class RenderResult:
     rgb8: np.ndarray  # the rendered region, 8-bit sRGB
     region: Region  # in input-image pixels
@@ -158,15 +187,19 @@ def _creativity_key(value: float) -> float:
     return round(value, 3)
 
 
+#: A face's identity in the open photo: its landmarks, which alone decide its aligned crop (and so
+#: its parse, tone and outputs). The same face found again by another detection has the same one.
+FaceKey = tuple[tuple[float, float], ...]
+
+
 class _OutputKey(NamedTuple):
-    generation: int  # of the face list
-    face: int  # its index in the face list
+    face: FaceKey
     model: str
     precondition: tuple[Any, ...]  # the user's own pre-conditioning, () when off
     creativity: float
 
     def same_but_creativity(self, other: _OutputKey) -> bool:
-        return self[:4] == other[:4]
+        return self[:3] == other[:3]
 
 
 class RenderEngine:
@@ -177,23 +210,23 @@ class RenderEngine:
         self.timings: dict[str, float] = {}
         self._image: LoadedImage | None = None
         self._faces: list[DetectedFace] = []
-        self._faces_generation = 0
         self._detections: dict[DetectionSettings, list[DetectedFace]] = {}
-        self._aligned: dict[int, AlignedFace] = {}
+        # Per face, by identity: kept for the faces a new detection finds again.
+        self._aligned: dict[FaceKey, AlignedFace] = {}
         self._detector: Any = None
         self._detector_name: str | None = None
         self._restorers: dict[str, Any] = {}
         self._parser: Any = None
-        self._parses: dict[int, np.ndarray] = {}  # face index -> ParseNet class map of its aligned face
-        # (face index, mask kind) -> aligned-space blend weight (1 MB each)
-        self._blend_masks: LRUCache[tuple[int, str], np.ndarray] = LRUCache(64)
+        self._parses: dict[FaceKey, np.ndarray] = {}  # ParseNet class map of the aligned face
+        # (face, mask kind) -> aligned-space blend weight (1 MB each)
+        self._blend_masks: LRUCache[tuple[FaceKey, str], np.ndarray] = LRUCache(64)
         self._reference_parses: LRUCache[ReferenceFace, np.ndarray] = LRUCache(16)  # reference face -> class map
         self._photo_tone: compose.Tone | None = None
-        self._face_tones: dict[int, compose.Tone] = {}
+        self._face_tones: dict[FaceKey, compose.Tone] = {}
         self._device: Any = None
-        # model outputs: (generation, face, model, creativity, user pre-conditioning) -> uint8 face
+        # model outputs: (face, model, user pre-conditioning, creativity) -> uint8 face
         self._outputs: LRUCache[_OutputKey, np.ndarray] = LRUCache(max_cached_faces * 4)
-        # CodeFormer encoder features: (generation, face, model, pre-conditioning) -> features (~48 MB each)
+        # CodeFormer encoder features: (face, model, pre-conditioning) -> features (~48 MB each)
         self._features: LRUCache[tuple[Any, ...], Any] = LRUCache(24)
         self._matched: LRUCache[tuple[Any, ...], np.ndarray] = LRUCache(max_cached_faces)
         self._last_view: tuple[tuple[Any, ...], np.ndarray] | None = None
@@ -233,7 +266,7 @@ class RenderEngine:
         self._last_view = None
         self._photo_tone = None
         self._detections.clear()
-        for cache in (self._outputs, self._features, self._matched, self._locked):
+        for cache in (self._outputs, self._features, self._matched, self._locked, self._blend_masks):
             cache.clear()
         self.last_outputs = {}
         self._set_faces([])
@@ -254,14 +287,17 @@ class RenderEngine:
                 self.model_notes[name] = note
 
     def _set_faces(self, faces: list[DetectedFace]) -> None:
-        if faces == self._faces and self._faces_generation:
-            return
         self._faces = list(faces)
-        self._faces_generation += 1
-        self._aligned.clear()
-        self._parses.clear()
-        self._blend_masks.clear()
-        self._face_tones.clear()
+        # Faces found again keep their crops, parses and tones; the others' go (outputs stay in
+        # their bounded caches, keyed by identity too).
+        current = {face.landmarks for face in self._faces}
+        for cache in (self._aligned, self._parses, self._face_tones):
+            for key in [k for k in cache if k not in current]:
+                del cache[key]
+
+    def face_key(self, index: int) -> FaceKey:
+        """The identity face ``index`` is cached under."""
+        return self._faces[index].landmarks
 
     def use_faces(self, faces: Iterable[DetectedFace]) -> None:
         """External boxes: skip detection."""
@@ -336,11 +372,11 @@ class RenderEngine:
 
     # ----- per-face work ---------------------------------------------------------------
     def aligned(self, index: int) -> AlignedFace:
-        if index not in self._aligned:
-            face = self._faces[index]
-            warp = estimate_warp(face.landmarks_array())
-            self._aligned[index] = AlignedFace(warp, warp.crop(self.image.working_rgb8()))
-        return self._aligned[index]
+        key = self.face_key(index)
+        if key not in self._aligned:
+            warp = estimate_warp(self._faces[index].landmarks_array())
+            self._aligned[key] = AlignedFace(warp, warp.crop(self.image.working_rgb8()))
+        return self._aligned[key]
 
     def mask_kind(self, face: FaceSettings) -> str:
         """The mask a face with these settings is blended through: ``parsing`` needs ParseNet."""
@@ -352,7 +388,7 @@ class RenderEngine:
 
     def _parse_steps(self, indices: Iterable[int]) -> Steps[None]:
         """Parse the aligned faces of ``indices`` not parsed yet (ParseNet must be installed)."""
-        todo = [i for i in dict.fromkeys(indices) if i not in self._parses]
+        todo = [i for i in dict.fromkeys(indices) if self.face_key(i) not in self._parses]
         if not todo:
             return
         parser = self.face_parser()
@@ -362,21 +398,21 @@ class RenderEngine:
             t0 = time.perf_counter()
             for index, parse in zip(chunk, parser.parse(np.stack([self.aligned(i).rgb8 for i in chunk])), strict=True):
                 parse.setflags(write=False)
-                self._parses[index] = parse
+                self._parses[self.face_key(index)] = parse
             self._timed("parse", t0)
         yield ProgressEvent("parse", len(todo), len(todo), "faces parsed")
 
     def face_parse(self, index: int) -> np.ndarray:
         """The ParseNet class map of face ``index``'s aligned crop (parsed on first use)."""
         drive(self._parse_steps([index]))
-        return self._parses[index]
+        return self._parses[self.face_key(index)]
 
     def blend_mask(self, index: int, kind: str) -> np.ndarray:
         """Face ``index``'s aligned-space paste-back weight (512 x 512 float32, read-only) for a
         mask ``kind`` that ``mask_kind`` resolved: its parsed face classes, or the box."""
         if kind == "box":
             return compose.face_blend_mask(ALIGNED_SIZE)
-        key = (index, kind)
+        key = (self.face_key(index), kind)
         mask = self._blend_masks.get(key)
         if mask is None:
             mask = compose.parsed_blend_mask(self.face_parse(index))
@@ -392,9 +428,10 @@ class RenderEngine:
     def face_tone(self, index: int) -> compose.Tone:
         """The tone face ``index`` is restored in: the photo's, or its own region's (a B&W print
         in a colour collage)."""
-        if index not in self._face_tones:
-            self._face_tones[index] = compose.measure_face_tone(self.aligned(index).rgb8, self.photo_tone())
-        return self._face_tones[index]
+        key = self.face_key(index)
+        if key not in self._face_tones:
+            self._face_tones[key] = compose.measure_face_tone(self.aligned(index).rgb8, self.photo_tone())
+        return self._face_tones[key]
 
     def resolve_model(self, index: int, face: FaceSettings) -> str:
         if face.model != "auto":
@@ -405,7 +442,7 @@ class RenderEngine:
 
     def _output_key(self, index: int, model: str, face: FaceSettings) -> _OutputKey:
         precondition = (face.blur_sigma, face.noise_sigma, face.noise_seed) if face.precondition else ()
-        return _OutputKey(self._faces_generation, index, model, precondition, _creativity_key(face.creativity))
+        return _OutputKey(self.face_key(index), model, precondition, _creativity_key(face.creativity))
 
     def _nearest_output(self, key: _OutputKey) -> _OutputKey | None:
         """The cached output of the same face and model at the creativity closest to ``key``'s."""
@@ -416,14 +453,21 @@ class RenderEngine:
         ]
         return min(candidates)[1] if candidates else None
 
-    def _restore_steps(self, jobs: list[tuple[int, str, FaceSettings]]) -> Steps[None]:
-        """Run the models for the (face, model, settings) jobs not yet cached, model by model."""
+    def _restore_steps(
+        self,
+        jobs: list[tuple[int, str, FaceSettings]],
+        finished: Callable[[int, float], FaceDone] | None = None,
+    ) -> Steps[None]:
+        """Run the models for the (face, model, settings) jobs not yet cached, model by model, one
+        batch at a time (one face on a CPU). Each face's output is cached as its batch ends, and
+        a "restore" event says so, carrying ``finished(index, seconds_left)`` when given."""
         by_model: dict[str, list[tuple[int, FaceSettings]]] = {}
         for index, model, face in jobs:
             if self._output_key(index, model, face) not in self._outputs:
                 by_model.setdefault(model, []).append((index, face))
         total = sum(len(v) for v in by_model.values())
         done = 0
+        model_seconds = 0.0
         for model, items in by_model.items():
             yield ProgressEvent("load-model", 0, 1, f"loading {model}")
             restorer = self.restorer(model)
@@ -434,18 +478,26 @@ class RenderEngine:
                 group_key = (pre.key(), _creativity_key(face.creativity) if restorer.has_fidelity_input else None)
                 groups.setdefault(group_key, []).append((index, face))
             for group in groups.values():
-                for start in range(0, len(group), 4):
-                    chunk = group[start : start + 4]
+                for start in range(0, len(group), restorer.batch_size):
+                    chunk = group[start : start + restorer.batch_size]
                     yield ProgressEvent("restore", done, total, f"restoring face {done + 1} of {total} ({model})")
                     t0 = time.perf_counter()
                     restored = self._run_model(restorer, model, chunk)
+                    model_seconds += time.perf_counter() - t0
                     self._timed("restore", t0)
                     for (index, face), out in zip(chunk, restored, strict=True):
                         # 8-bit: the models' own precision, and the cheapest to cache and convert.
                         self._outputs.put(self._output_key(index, model, face), _to_rgb8(out))
-                    done += len(chunk)
-        if total:
-            yield ProgressEvent("restore", total, total, "faces restored")
+                    for index, _ in chunk:
+                        done += 1
+                        seconds_left = model_seconds / done * (total - done)
+                        yield ProgressEvent(
+                            "restore",
+                            done,
+                            total,
+                            f"face {done} of {total} restored ({model})",
+                            face=finished(index, seconds_left) if finished is not None else None,
+                        )
 
     def _run_model(self, restorer: Any, model: str, chunk: list[tuple[int, FaceSettings]]) -> np.ndarray:
         face = chunk[0][1]
@@ -457,7 +509,7 @@ class RenderEngine:
             self.model_calls += 1
             return restorer.restore(inputs, face.creativity)
         # CodeFormer: encoder features cached per face; a creativity change runs the decoder only.
-        feature_keys = [(*self._output_key(i, model, f)[:3], pre.key()) for i, f in chunk]
+        feature_keys = [(*self._output_key(i, model, f)[:2], pre.key()) for i, f in chunk]
         missing = [n for n, k in enumerate(feature_keys) if self._features.get(k) is None]
         if missing:
             self.model_calls += 1
@@ -506,45 +558,71 @@ class RenderEngine:
         return self.resolve_model(index, face), face
 
     def _face_outputs(
-        self, settings: Settings, indices: list[int], *, allow_preview: bool
+        self,
+        settings: Settings,
+        indices: list[int],
+        *,
+        allow_preview: bool,
+        paste: Callable[[int, _FaceOutput], tuple[Region, np.ndarray] | None] | None = None,
     ) -> Steps[dict[int, _FaceOutput]]:
+        """The finished outputs of faces ``indices``, running the models for those not cached.
+
+        Each face restored is announced as it finishes (``FaceDone``); ``paste(index, output)``
+        (a preview render's) puts it into the view and gives the region and pixels to show.
+        """
         planned = []
         for index in indices:
             model, face = self._plan(settings, index)
             planned.append((index, model, face, self.reference(face)))  # a bad reference fails before any model runs
-        yield from self._parse_for(planned)
+        yield from self._parse_references(planned)
         plans = []
         for index, model, face, reference in planned:
             if face.identity_lock and reference is not None and not allow_preview:
                 face = yield from self._identity_lock(index, model, face, reference)
             plans.append((index, model, face, reference))
         outputs: dict[int, _FaceOutput] = {}
-        todo = []
+        todo: dict[int, tuple[str, FaceSettings, ReferenceFace | None]] = {}
         for index, model, face, reference in plans:
             key = self._output_key(index, model, face)
-            if key in self._outputs:
-                continue
-            near = self._nearest_output(key) if allow_preview else None
-            if near is not None:
-                outputs[index] = self._finish_face(near, face, reference, preview=True)
+            near = self._nearest_output(key) if allow_preview and key not in self._outputs else None
+            if key in self._outputs or near is not None:
+                outputs[index] = self._finish_face(index, near or key, face, reference, preview=near is not None)
             else:
-                todo.append((index, model, face))
-        yield from self._restore_steps(todo)
-        for index, model, face, reference in plans:
-            if index not in outputs:
-                outputs[index] = self._finish_face(self._output_key(index, model, face), face, reference, preview=False)
-        self.last_outputs = outputs
-        return outputs
+                todo[index] = (model, face, reference)
+        # Faces shown from the cache are parsed together; a face to restore is parsed as it
+        # finishes, so it shows without waiting for the others.
+        shown = [i for i in outputs if self.mask_kind(settings.for_face(i)) == "parsing"]
+        yield from self._parse_steps(shown)
+        pasted: list[int] = []
 
-    def _parse_for(self, plans: list[tuple[int, str, FaceSettings, ReferenceFace | None]]) -> Steps[None]:
-        """Parse the faces blended through the parsing mask, and the reference faces paired with
-        them (their skin guides the colour); note when ParseNet is asked for but not installed."""
+        def finished(index: int, seconds_left: float) -> FaceDone:
+            model, face, reference = todo[index]
+            outputs[index] = self._finish_face(
+                index, self._output_key(index, model, face), face, reference, preview=False
+            )
+            patch = None
+            if paste is not None:
+                # Under it, the faces shown from the cache and those done before it.
+                for earlier in [i for i in outputs if i not in pasted and i != index]:
+                    paste(earlier, outputs[earlier])
+                    pasted.append(earlier)
+                patch = paste(index, outputs[index])
+                pasted.append(index)
+            render = self._face_render(index, settings, outputs[index], similarity=False)
+            return FaceDone(render, seconds_left, *(patch or (None, None)))
+
+        yield from self._restore_steps([(i, model, face) for i, (model, face, _) in todo.items()], finished)
+        self.last_outputs = {index: outputs[index] for index, *_ in plans}
+        return self.last_outputs
+
+    def _parse_references(self, plans: list[tuple[int, str, FaceSettings, ReferenceFace | None]]) -> Steps[None]:
+        """Parse the reference faces paired with faces blended through the parsing mask (their
+        skin guides the colour); note when ParseNet is asked for but not installed."""
         from .restore import parser_missing_message
 
         parsed = [(index, reference) for index, _, face, reference in plans if self.mask_kind(face) == "parsing"]
         missing = any(face.mask == "parsing" and self.mask_kind(face) != "parsing" for _, _, face, _ in plans)
         self.mask_note = parser_missing_message() if missing else None
-        yield from self._parse_steps([index for index, _ in parsed])
         references = [r for _, r in parsed if r is not None and self._reference_parses.get(r) is None]
         if references:
             yield ProgressEvent("parse", 0, 1, "parsing reference faces")
@@ -573,13 +651,13 @@ class RenderEngine:
         identity = self.identity()
         if identity is None:
             return face
-        lock_key = (self._output_key(index, model, face)[:4], reference)
+        lock_key = (self._output_key(index, model, face)[:3], reference)
         if lock_key not in self._locked:
             candidates = [_replace_creativity(face, level) for level in PREFETCH_LEVELS]
             yield from self._restore_steps([(index, model, c) for c in candidates])
             restored = np.stack(
                 [
-                    self._finish_face(self._output_key(index, model, c), c, reference, preview=False).rgb
+                    self._finish_face(index, self._output_key(index, model, c), c, reference, preview=False).rgb
                     for c in candidates
                 ]
             )
@@ -588,14 +666,14 @@ class RenderEngine:
         return _replace_creativity(face, self._locked[lock_key])
 
     def _finish_face(
-        self, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
+        self, index: int, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool
     ) -> _FaceOutput:
         """Colour match (to the reference's face when paired, else to the original's), then the
         photo's tone for a monochrome or toned face; cached."""
         raw8 = self._outputs[key]
         raw = np.divide(raw8, np.float32(255.0), dtype=np.float32)
         mask = self.mask_kind(face)
-        tone = self.face_tone(key.face) if face.keep_tone else compose.COLOUR
+        tone = self.face_tone(index) if face.keep_tone else compose.COLOUR
         if not face.color_match and not tone.monochrome:
             return _FaceOutput(raw, raw8, key.model, preview, key.creativity, reference, mask)
         final_key = (key, reference, face.color_match, tone.kind, mask)
@@ -603,9 +681,9 @@ class RenderEngine:
         if final is None:
             final = raw
             if face.color_match:
-                skin, reference_skin = self._skins(key.face, reference, mask)
+                skin, reference_skin = self._skins(index, reference, mask)
                 final = match_face_color(
-                    raw, self.aligned(key.face).rgb, reference, skin=skin, reference_skin=reference_skin
+                    raw, self.aligned(index).rgb, reference, skin=skin, reference_skin=reference_skin
                 )
             final = compose.retone(final, tone)
             self._matched.put(final_key, final)
@@ -621,7 +699,8 @@ class RenderEngine:
         allow_preview: bool = False,
     ) -> Steps[RenderResult]:
         """The preview: 8-bit sRGB of ``region`` (input pixels, clipped to the image; default
-        all of it) at ``scale``."""
+        all of it) at ``scale``. Each face restored on the way comes with its patch of the view
+        (``FaceDone``), so the canvas can fill in face by face."""
         image = self.image
         x0, y0, x1, y1 = region or (0, 0, image.width, image.height)
         # A view asked for by a window still showing the previous photo may reach past this one.
@@ -630,7 +709,23 @@ class RenderEngine:
         if x1 == x0 or y1 == y0:
             raise ValueError(f"render region {region} lies outside the {image.width} x {image.height} image")
         selected = self._selected(settings)
-        outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview)
+        live: np.ndarray | None = None  # the view with the faces done so far, for FaceDone patches
+
+        def paste(index: int, output: _FaceOutput) -> tuple[Region, np.ndarray] | None:
+            nonlocal live
+            original = self._view((x0, y0, x1, y1), scale)
+            if live is None:
+                live = original.copy()
+            self._paste(live, original, (x0, y0), scale, settings, index, output, to_native=_srgb8_to_native)
+            height, width = live.shape[:2]
+            px0, py0, px1, py1 = self.aligned(index).warp.for_canvas((x0, y0), scale).region(width, height)
+            if px1 <= px0 or py1 <= py0:
+                return None  # the face is outside this view
+            patch = live[py0:py1, px0:px1].copy()
+            patch.flags.writeable = False
+            return (px0, py0, px1, py1), patch
+
+        outputs = yield from self._face_outputs(settings, selected, allow_preview=allow_preview, paste=paste)
         start = time.perf_counter()
         original = self._view((x0, y0, x1, y1), scale)
         canvas = original.copy()
@@ -742,26 +837,43 @@ class RenderEngine:
         to_native: Callable[[np.ndarray], np.ndarray],
         native_max: float,
     ) -> None:
-        grain = settings.grain if settings.grain.enabled else None
-        grain_origin = (round(origin[0] * scale), round(origin[1] * scale))
         for index, out in outputs.items():
-            aligned = self.aligned(index)
-            compose.paste_face(
-                canvas,
-                out.rgb,
-                aligned.warp.for_canvas(origin, scale),
-                source_face=aligned.rgb,
-                original=original,
-                strength=settings.for_face(index).strength,
-                to_native=to_native,
-                mask=self.blend_mask(index, out.mask),
-                grain=grain,
-                grain_origin=grain_origin,
-            )
-        if grain is not None:
-            compose.add_image_grain(canvas, grain, origin=grain_origin, native_max=native_max)
+            self._paste(canvas, original, origin, scale, settings, index, out, to_native=to_native)
+        if settings.grain.enabled:
+            grain_origin = (round(origin[0] * scale), round(origin[1] * scale))
+            compose.add_image_grain(canvas, settings.grain, origin=grain_origin, native_max=native_max)
 
-    def _face_render(self, index: int, settings: Settings, output: _FaceOutput | None) -> FaceRender:
+    def _paste(
+        self,
+        canvas: np.ndarray,
+        original: np.ndarray,
+        origin: tuple[int, int],
+        scale: float,
+        settings: Settings,
+        index: int,
+        out: _FaceOutput,
+        *,
+        to_native: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
+        """Face ``index`` into ``canvas`` (``original`` at ``scale`` from ``origin``), with the
+        faces' film grain; the whole image's grain is the caller's."""
+        aligned = self.aligned(index)
+        compose.paste_face(
+            canvas,
+            out.rgb,
+            aligned.warp.for_canvas(origin, scale),
+            source_face=aligned.rgb,
+            original=original,
+            strength=settings.for_face(index).strength,
+            to_native=to_native,
+            mask=self.blend_mask(index, out.mask),
+            grain=settings.grain if settings.grain.enabled else None,
+            grain_origin=(round(origin[0] * scale), round(origin[1] * scale)),
+        )
+
+    def _face_render(
+        self, index: int, settings: Settings, output: _FaceOutput | None, *, similarity: bool = True
+    ) -> FaceRender:
         aligned = self.aligned(index)
         thumb = cv2.resize(aligned.rgb8, (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA)
         restored = None
@@ -779,7 +891,7 @@ class RenderEngine:
             reference=str(reference.path) if reference else None,
             reference_face=reference.face_index if reference else None,
             reference_faces=reference.face_count if reference else 0,
-            similarity=self._similarity(index, output),
+            similarity=self._similarity(index, output) if similarity else None,
             creativity=output.creativity if output else None,
             mask=output.mask if output else None,
             tone=output.tone if output else None,

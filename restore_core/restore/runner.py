@@ -38,6 +38,8 @@ class FaceRestorer(ABC):
     #: True when the network splits into an encoder whose output does not depend on creativity
     #: (cached per face: a creativity change runs ``decode`` only) and a decoder.
     caches_encoder: bool = False
+    #: Faces per model pass: the engine reports (and can be cancelled) between passes.
+    batch_size: int = 1
 
     @property
     def creativity_by_preconditioning(self) -> bool:
