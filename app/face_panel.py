@@ -248,17 +248,28 @@ class FacePanel(QWidget):
         self._renders = {r.index: r for r in renders}
         blocked = self.list.blockSignals(True)
         for render in renders:
-            item = self.list.item(render.index)
-            if item is None:
-                continue
-            old = previous.get(render.index)
-            if old is None or not (
-                _same(old.original_thumb, render.original_thumb) and _same(old.restored_thumb, render.restored_thumb)
-            ):
-                item.setIcon(_thumb_pair(render.original_thumb, render.restored_thumb))
-            item.setText(self._row_text(render.index))
+            self._show_render(render, previous.get(render.index))
         self.list.blockSignals(blocked)
         self._show_similarity()
+
+    def show_render(self, render: Any) -> None:
+        """One face restored in the render under way (a ``FaceDone``'s ``render``): its thumbnail
+        fills in at once, the others stay as they are."""
+        old = self._renders.get(render.index)
+        self._renders[render.index] = render
+        blocked = self.list.blockSignals(True)
+        self._show_render(render, old)
+        self.list.blockSignals(blocked)
+
+    def _show_render(self, render: Any, old: Any) -> None:
+        item = self.list.item(render.index)
+        if item is None:
+            return
+        if old is None or not (
+            _same(old.original_thumb, render.original_thumb) and _same(old.restored_thumb, render.restored_thumb)
+        ):
+            item.setIcon(_thumb_pair(render.original_thumb, render.restored_thumb))
+        item.setText(self._row_text(render.index))
 
     def set_reference_note(self, text: str) -> None:
         self.reference_note.setText(text)

@@ -437,12 +437,14 @@ class MainWindow(QMainWindow):
     def _on_progress(self, ticket: int, event: ProgressEvent) -> None:
         if ticket >= self.service.latest_render_ticket or self.exporter.owns(ticket):
             self.work_status.show_progress(event)
+        if event.face is not None and ticket >= self.service.latest_render_ticket and not self.exporter.owns(ticket):
+            self.preview.show_face(ticket, event.face)
+            self.face_panel.show_render(event.face.render)
 
     def _on_cancelled(self, ticket: int) -> None:
         if ticket < self.service.latest_render_ticket and not self.exporter.owns(ticket):
             return  # superseded by a newer render, which is running: nothing was stopped
-        self.work_status.show_busy(False)
-        self.statusBar().showMessage("Cancelled", 5000)
+        self.work_status.show_cancelled()
 
     def _on_failed(self, ticket: int, stage: str, message: str) -> None:
         if stage == "export" or ticket < self.service.latest_render_ticket:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QImage
 from superqt.utils import QSignalThrottler
 
@@ -17,7 +17,7 @@ from .qimage import rgb8_to_qimage
 if TYPE_CHECKING:
     import numpy as np
 
-    from restore_core.engine import RenderResult
+    from restore_core.engine import FaceDone, RenderResult
 
     from .worker import RenderService
 
@@ -92,6 +92,19 @@ class Preview(QObject):
             self._before_view = (view_key, rgb8_to_qimage(result.original_rgb8))
         self._canvas.set_after(rgb8_to_qimage(result.rgb8), result.region, self._before_view[1])
         return True
+
+    def show_face(self, ticket: int, done: FaceDone) -> None:
+        """A face of the latest render finished: its pixels fill in on the canvas at once."""
+        if ticket < self._service.latest_render_ticket or done.patch is None or done.region is None:
+            return
+        # The patch is in the pixels of the view asked for, clipped to the photo as the engine clips it.
+        width, height = self._canvas.image_size()
+        view = self._rendering_view
+        x0, y0 = (0, 0) if view is None else (min(max(view.region[0], 0), width), min(max(view.region[1], 0), height))
+        scale = 1.0 if view is None else view.scale
+        px0, py0, px1, py1 = done.region
+        rect = QRectF(x0 + px0 / scale, y0 + py0 / scale, (px1 - px0) / scale, (py1 - py0) / scale)
+        self._canvas.add_patch(rgb8_to_qimage(done.patch), rect)
 
     def clear_result(self) -> None:
         """The latest render failed: the after view would show other settings than the

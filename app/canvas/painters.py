@@ -33,6 +33,8 @@ class Scene:
     after: QImage | None
     before_view: QImage | None
     after_region: QRectF  # image pixels the two views cover
+    #: faces finished in the render under way: (image rect, pixels) over the restored side
+    patches: tuple[tuple[QRectF, QImage], ...]
     faces: tuple[FaceBox, ...]
     show_boxes: bool
     drop_face: int | None  # face under a photo being dragged in
@@ -64,25 +66,37 @@ def paint_images(painter: QPainter, scene: Scene) -> None:
     w, h = scene.before.width(), scene.before.height()
     whole, mode, zero, after_origin = QRectF(0, 0, w, h), view.mode, QPointF(0, 0), _point(view.after_origin())
     before, after = scene.before_view, scene.after
+    patches = () if scene.holding_original else scene.patches
     if not scene.shows_after or after is None or mode is ViewMode.BEFORE:
-        _paint_view(painter, scene, before, zero, whole)
-        if mode is ViewMode.SIDE_BY_SIDE:
-            _paint_view(painter, scene, before, after_origin, whole)
+        # No restored view yet: the faces finishing in the first render fill in the photo itself.
+        live = patches if after is None and mode is not ViewMode.BEFORE else ()
+        side_by_side = mode is ViewMode.SIDE_BY_SIDE
+        _paint_view(painter, scene, before, zero, whole, () if side_by_side else live)
+        if side_by_side:
+            _paint_view(painter, scene, before, after_origin, whole, live)
     elif mode is ViewMode.AFTER:
-        _paint_view(painter, scene, after, zero, whole)
+        _paint_view(painter, scene, after, zero, whole, patches)
     elif mode is ViewMode.SIDE_BY_SIDE:
         _paint_view(painter, scene, before, zero, whole)
-        _paint_view(painter, scene, after, after_origin, whole)
+        _paint_view(painter, scene, after, after_origin, whole, patches)
     else:  # split: before left of the divider, after right of it, on the same pixel grid
         cut = round(view.split * w)
         _paint_view(painter, scene, before, zero, QRectF(0, 0, cut, h))
-        _paint_view(painter, scene, after, zero, QRectF(cut, 0, w - cut, h))
+        _paint_view(painter, scene, after, zero, QRectF(cut, 0, w - cut, h), patches)
     painter.restore()
 
 
-def _paint_view(painter: QPainter, scene: Scene, view: QImage | None, origin: QPointF, part: QRectF) -> None:
+def _paint_view(
+    painter: QPainter,
+    scene: Scene,
+    view: QImage | None,
+    origin: QPointF,
+    part: QRectF,
+    patches: tuple[tuple[QRectF, QImage], ...] = (),
+) -> None:
     """``part`` of the photo (image pixels) from a rendered ``view``, placed at ``origin``;
-    where the view does not reach (none yet, just panned or zoomed out), the original."""
+    where the view does not reach (none yet, just panned or zoomed out), the original. Then the
+    ``patches`` of faces finished since that view was rendered."""
     x0, y0, x1, y1 = scene.view.visible()
     needed = part.intersected(QRectF(QPointF(x0, y0), QPointF(x1, y1)).translated(-origin))
     painter.save()
@@ -91,6 +105,8 @@ def _paint_view(painter: QPainter, scene: Scene, view: QImage | None, origin: QP
         painter.drawImage(origin, scene.before)
     if view is not None:
         painter.drawImage(scene.after_region.translated(origin), view, QRectF(view.rect()))
+    for rect, patch in patches:
+        painter.drawImage(rect.translated(origin), patch, QRectF(patch.rect()))
     painter.restore()
 
 

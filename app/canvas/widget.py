@@ -52,6 +52,8 @@ class ImageCanvas(QWidget):
         self._after: QImage | None = None
         self._before_view: QImage | None = None  # the original resampled exactly as ``_after``
         self._after_region = QRectF()  # image pixels the two views cover
+        #: faces that finished in the render under way (image rect, pixels), until its result shows
+        self._patches: list[tuple[QRectF, QImage]] = []
         self._faces: tuple[FaceBox, ...] = ()
         self._holding_original = False
         self._drag: str | None = None  # "divider" or "pan"
@@ -73,6 +75,7 @@ class ImageCanvas(QWidget):
         self._viewport.image_size = None if before is None else (before.width(), before.height())
         self._after = None
         self._before_view = None
+        self._patches = []
         self._faces = ()
         self._viewport.fit = True
         self._refit()
@@ -89,6 +92,7 @@ class ImageCanvas(QWidget):
         the region the original shows until the next render arrives."""
         self._after = after
         self._before_view = before_view if after is not None else None
+        self._patches = []
         if after is not None:
             if region is None:
                 assert self._before is not None
@@ -96,6 +100,20 @@ class ImageCanvas(QWidget):
             x0, y0, x1, y1 = region
             self._after_region = QRectF(x0, y0, x1 - x0, y1 - y0)
         self.update()
+
+    def add_patch(self, patch: QImage, rect: QRectF) -> None:
+        """A face finished in the render under way: ``patch`` covers ``rect`` (image pixels) of
+        the restored side until that render's result (or the next) replaces the restored view."""
+        self._patches.append((rect, patch))
+        self.update()
+
+    def image_size(self) -> tuple[int, int]:
+        """The photo's width and height (image pixels); (0, 0) before one is shown."""
+        return (0, 0) if self._before is None else (self._before.width(), self._before.height())
+
+    @property
+    def patch_count(self) -> int:
+        return len(self._patches)
 
     def set_faces(self, faces: tuple[FaceBox, ...]) -> None:
         self._faces = faces
@@ -199,6 +217,7 @@ class ImageCanvas(QWidget):
             after=self._after,
             before_view=self._before_view,
             after_region=self._after_region,
+            patches=tuple(self._patches),
             faces=self._faces,
             show_boxes=self._show_boxes,
             drop_face=self._drop_face,

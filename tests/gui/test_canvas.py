@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -101,8 +101,8 @@ def test_a_photo_dragged_over_a_face_box_marks_it_as_the_reference_target(qtbot,
     mime.setUrls([QUrl.fromLocalFile(str(photo))])
     over = canvas.image_to_widget(QPointF(100, 100))
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(canvas, QDragEnterEvent(over, *args))
-    QApplication.sendEvent(canvas, QDragMoveEvent(over, *args))
+    QApplication.sendEvent(canvas, QDragEnterEvent(over.toPoint(), *args))
+    QApplication.sendEvent(canvas, QDragMoveEvent(over.toPoint(), *args))
     shot = qimage_to_rgb8(canvas.grab().toImage())
     edge = canvas.image_to_widget(QPointF(50, 100)).toPoint()  # the box's left edge
     assert tuple(shot[edge.y(), edge.x()]) == (DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue())
@@ -172,3 +172,37 @@ def test_the_before_side_shows_the_original_resampled_as_the_after_side(canvas: 
     canvas.set_holding_original(True)
     held = qimage_to_rgb8(canvas.grab().toImage())
     assert tuple(held[o.y() + 280, o.x() + 300]) == (0, 200, 0)
+
+
+def test_faces_finished_in_a_render_under_way_fill_in_the_restored_side(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.set_split(0.25)
+    canvas.zoom_actual()
+    green = np.zeros((40, 40, 3), np.uint8)
+    green[..., 1] = 200
+    for x in (10, 300):  # one patch left of the divider, one right of it
+        canvas.add_patch(rgb8_to_qimage(green), QRectF(x, 200, 40, 40))
+    o = canvas.image_to_widget(QPointF(0, 0)).toPoint()
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    assert tuple(shot[o.y() + 220, o.x() + 30]) == (200, 0, 0)  # the before side stays the photo
+    assert tuple(shot[o.y() + 220, o.x() + 320]) == (0, 200, 0)  # the restored side shows the face
+    canvas.set_holding_original(True)
+    assert tuple(qimage_to_rgb8(canvas.grab().toImage())[o.y() + 220, o.x() + 320]) == (200, 0, 0)
+    canvas.set_holding_original(False)
+    canvas.set_after(rgb8_to_qimage(np.zeros((300, 400, 3), np.uint8)))  # the render's result
+    assert canvas.patch_count == 0
+    assert tuple(qimage_to_rgb8(canvas.grab().toImage())[o.y() + 220, o.x() + 320]) == (0, 0, 0)
+
+
+def test_before_the_first_result_finished_faces_fill_in_the_photo(qtbot) -> None:
+    widget = ImageCanvas()
+    qtbot.addWidget(widget)
+    widget.resize(640, 480)
+    widget.show()
+    widget.set_images(rgb8_to_qimage(np.full((300, 400, 3), 90, np.uint8)))
+    widget.zoom_actual()
+    widget.add_patch(rgb8_to_qimage(np.full((40, 40, 3), 250, np.uint8)), QRectF(10, 10, 40, 40))
+    o = widget.image_to_widget(QPointF(0, 0)).toPoint()
+    shot = qimage_to_rgb8(widget.grab().toImage())
+    assert tuple(shot[o.y() + 30, o.x() + 30]) == (250, 250, 250)
+    assert tuple(shot[o.y() + 100, o.x() + 100]) == (90, 90, 90)
