@@ -40,11 +40,12 @@ class WorkStatus:
         for widget in (self.progress, self.cancel_button, self.size_label, self.zoom_label):
             bar.addPermanentWidget(widget)
         self._faces: tuple[int, int] | None = None  # faces done, of how many, in the job under way
+        self._time_left = ""  # as the last face finished said it, until the next one does
 
     def show_busy(self, busy: bool) -> None:
         """Work asked for (True: a new job, its face count not known yet) or ended (False)."""
         if busy:
-            self._faces = None
+            self._faces, self._time_left = None, ""
         self._set_busy(busy)
 
     def _set_busy(self, busy: bool) -> None:
@@ -64,8 +65,10 @@ class WorkStatus:
             self._faces = (event.done, event.total)
         if event.message:
             text = event.message[:1].upper() + event.message[1:]
-            if event.face is not None and event.done < event.total:
-                text += f", {time_left_text(event.face.seconds_left)}"
+            if event.face is not None:
+                self._time_left = time_left_text(event.face.seconds_left) if event.done < event.total else ""
+            if event.stage == "restore" and self._time_left:
+                text += f", {self._time_left}"
             self._bar.showMessage(text + ("…" if event.done < event.total else ""))
 
     def show_cancelled(self) -> None:

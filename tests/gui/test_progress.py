@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from gui_helpers import WAIT_MS, drop_files, wait_for_render
+from PySide6.QtWidgets import QStatusBar
 
 from app.main_window import MainWindow
-from app.status import time_left_text
+from app.status import WorkStatus, time_left_text
 from restore_core.engine import ProgressEvent, RenderEngine
 
 PHOTO = "family_three_print.png"  # three faces; a fourth at sensitivity 0.9
@@ -81,6 +83,32 @@ def test_a_cancel_keeps_the_finished_faces_and_the_next_render_restores_only_the
     wait_for_render(qtbot, win)
     assert shared_engine.model_calls == calls + 3  # only the faces not finished before the cancel
     assert all(render.restored_thumb is not None for render in win.last_result.faces)
+
+
+def test_the_time_left_stays_in_view_while_the_next_face_runs(qtbot) -> None:
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    status = WorkStatus(bar, lambda: None)
+    status.show_busy(True)
+    face = SimpleNamespace(seconds_left=12.0)  # what the status bar reads of a FaceDone
+    events = [
+        ProgressEvent("restore", 0, 3, "restoring face 1 of 3 (gfpgan)"),
+        ProgressEvent("restore", 1, 3, "face 1 of 3 restored (gfpgan)", face=face),  # type: ignore[arg-type]
+        ProgressEvent("restore", 1, 3, "restoring face 2 of 3 (gfpgan)"),
+    ]
+    shown = []
+    for event in events:
+        status.show_progress(event)
+        shown.append(bar.currentMessage())
+    assert shown == [
+        "Restoring face 1 of 3 (gfpgan)…",
+        "Face 1 of 3 restored (gfpgan), about 10 s left…",
+        "Restoring face 2 of 3 (gfpgan), about 10 s left…",
+    ]
+    assert status.progress.value() == 1 and status.progress.maximum() == 3
+    status.show_busy(True)  # the next job starts without the last one's estimate
+    status.show_progress(events[0])
+    assert bar.currentMessage() == "Restoring face 1 of 3 (gfpgan)…"
 
 
 @pytest.mark.parametrize(
