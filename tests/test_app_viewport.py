@@ -23,6 +23,24 @@ def _viewport(image: tuple[int, int] = (1000, 500), size=(800.0, 600.0), ratio: 
     return view
 
 
+def test_a_portrait_photo_side_by_side_stacks_the_after_image_below() -> None:
+    view = _viewport(image=(400, 1000), size=(800.0, 600.0))
+    view.mode = ViewMode.SIDE_BY_SIDE
+    view.refit()
+    assert view.stacked and view.after_origin() == (0, 1000 + SIDE_GAP)
+    assert view.zoom == pytest.approx((600 - 24) / (2000 + SIDE_GAP))
+    face = FaceBox(0, (100, 100, 200, 200), 0.9, True)
+    below = view.image_to_widget((150, 1000 + SIDE_GAP + 150))
+    assert view.face_at((face,), below) == 0  # the face's box is hit in the lower half too
+    assert view.face_at((face,), view.image_to_widget((150, 150))) == 0
+    x0, y0, x1, y1 = view.render_view().region
+    assert (x0, y0) == (0, 0) and x1 == 400 and y1 <= 1000  # the after image's own pixels
+    # a landscape photo stays left and right
+    wide = _viewport(image=(1000, 400))
+    wide.mode = ViewMode.SIDE_BY_SIDE
+    assert not wide.stacked and wide.after_origin() == (1000 + SIDE_GAP, 0)
+
+
 def test_fit_centres_the_photo_inside_the_margin() -> None:
     view = _viewport()
     assert view.zoom == pytest.approx((800 - 24) / 1000)

@@ -173,11 +173,11 @@ def paint_labels(painter: QPainter, scene: Scene) -> None:
         tags = [("Before", QPointF(8, 8), False), ("After", QPointF(width - 8, 8), True)]
     elif mode is ViewMode.SIDE_BY_SIDE:
 
-        def corner(image_x: float) -> QPointF:
-            x, y = scene.view.image_to_widget((image_x, 0.0))
+        def corner(image_x: float, image_y: float) -> QPointF:
+            x, y = scene.view.image_to_widget((image_x, image_y))
             return QPointF(max(8.0, x + 8), max(8.0, y + 8))
 
-        tags = [("Before", corner(0), False), ("After", corner(scene.view.after_origin()[0]), False)]
+        tags = [("Before", corner(0.0, 0.0), False), ("After", corner(*scene.view.after_origin()), False)]
     else:
         tags = [(mode.value.capitalize(), QPointF(8, 8), False)]
     painter.setFont(scene.font)

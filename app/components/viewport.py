@@ -79,10 +79,22 @@ class Viewport:
         r = self.pixel_ratio
         return round(point[0] * r) / r, round(point[1] * r) / r
 
+    @property
+    def stacked(self) -> bool:
+        """Side by side with the after image below the before one: a portrait photo (taller than
+        wide) uses the screen's width better that way."""
+        return (
+            self.mode is ViewMode.SIDE_BY_SIDE
+            and self.image_size is not None
+            and self.image_size[1] > self.image_size[0]
+        )
+
     def after_origin(self) -> Point:
-        """Where the after image starts, in image coordinates (right half in side-by-side)."""
+        """Where the after image starts, in image coordinates (right of the before image in
+        side-by-side, or below it for a portrait photo)."""
         if self.mode is ViewMode.SIDE_BY_SIDE and self.image_size is not None:
-            return self.image_size[0] + SIDE_GAP, 0.0
+            w, h = self.image_size
+            return (0.0, h + SIDE_GAP) if self.stacked else (w + SIDE_GAP, 0.0)
         return 0.0, 0.0
 
     def divider_x(self) -> float:
@@ -100,7 +112,9 @@ class Viewport:
     def _content_size(self) -> Point:
         assert self.image_size is not None
         w, h = self.image_size
-        return (2 * w + SIDE_GAP, h) if self.mode is ViewMode.SIDE_BY_SIDE else (w, h)
+        if self.mode is not ViewMode.SIDE_BY_SIDE:
+            return w, h
+        return (w, 2 * h + SIDE_GAP) if self.stacked else (2 * w + SIDE_GAP, h)
 
     def refit(self) -> bool:
         """The whole content centred in the widget; False when there is nothing to fit."""
@@ -153,8 +167,8 @@ class Viewport:
         if self.image_size is None:
             return None
         x, y = self.widget_to_image(point)
-        if self.mode is ViewMode.SIDE_BY_SIDE and x > self.image_size[0]:
-            ox, oy = self.after_origin()
+        ox, oy = self.after_origin()
+        if self.mode is ViewMode.SIDE_BY_SIDE and (y > self.image_size[1] if self.stacked else x > self.image_size[0]):
             x, y = x - ox, y - oy
         hits = [f for f in faces if f.box[0] <= x <= f.box[2] and f.box[1] <= y <= f.box[3]]
         if not hits:
