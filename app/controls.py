@@ -14,9 +14,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 from restore_core.models import MODELS
 from restore_core.params import Settings, field_info, field_range
 
-from .widgets import ValueSlider, fill_combo, select_data
+from .widgets import ValueSlider, compact_combo, fill_combo, panel_form, select_data
 
 
 def _labelled(section: str, name: str, labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -104,8 +102,8 @@ class ControlsPanel(QWidget):
 
     def _build_detection(self) -> QGroupBox:
         box = QGroupBox("Detection")
-        form = QFormLayout(box)
-        self.detector = QComboBox()
+        form = panel_form(box)
+        self.detector = compact_combo()
         fill_combo(self.detector, DETECTOR_CHOICES)
         self.detector.currentIndexChanged.connect(
             lambda: self._edit("detector", "Change detector", self._detection(detector=self.detector.currentData()))
@@ -139,8 +137,8 @@ class ControlsPanel(QWidget):
 
     def _build_restoration(self) -> QGroupBox:
         box = QGroupBox("Restoration")
-        form = QFormLayout(box)
-        self.model = QComboBox()
+        form = panel_form(box)
+        self.model = compact_combo()
         fill_combo(self.model, MODEL_CHOICES)
         self.model.currentIndexChanged.connect(
             lambda: self._edit("model", "Change model", self._face(model=self.model.currentData()))
@@ -168,8 +166,8 @@ class ControlsPanel(QWidget):
         self.grain_box = QGroupBox("Film grain")
         self.grain_box.setCheckable(True)
         self.grain_box.toggled.connect(lambda v: self._edit("grain", "Film grain", self._grain(enabled=v)))
-        form = QFormLayout(self.grain_box)
-        self.grain_model = QComboBox()
+        form = panel_form(self.grain_box)
+        self.grain_model = compact_combo()
         fill_combo(self.grain_model, GRAIN_CHOICES)
         self.grain_model.currentIndexChanged.connect(
             lambda: self._edit("grain_model", "Change grain kind", self._grain(model=self.grain_model.currentData()))
@@ -195,7 +193,7 @@ class ControlsPanel(QWidget):
         seed_layout.setContentsMargins(0, 0, 0, 0)
         seed_layout.addWidget(self.grain_seed)
         seed_layout.addWidget(new_seed)
-        self.grain_scope = QComboBox()
+        self.grain_scope = compact_combo()
         fill_combo(self.grain_scope, GRAIN_SCOPES)
         self.grain_scope.currentIndexChanged.connect(
             lambda: self._edit("grain_scope", "Grain on", self._grain(scope=self.grain_scope.currentData()))
@@ -210,7 +208,7 @@ class ControlsPanel(QWidget):
 
     def _build_output(self) -> QGroupBox:
         box = QGroupBox("Output")
-        form = QFormLayout(box)
+        form = panel_form(box)
         self.scale = QDoubleSpinBox()
         self.scale.setRange(*field_range("output", "scale"))
         self.scale.setSingleStep(0.5)

@@ -17,7 +17,6 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImageRead
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +35,7 @@ from restore_core.params import FaceOverride, Settings, field_range
 from .controls import MODEL_CHOICES
 from .files import local_files
 from .qimage import rgb8_to_qimage
-from .widgets import ValueSlider, fill_combo, select_data
+from .widgets import ValueSlider, compact_combo, fill_combo, panel_form, select_data
 
 THUMB = 64  # logical pixels per thumbnail in the list
 MODEL_NAMES = dict(MODEL_CHOICES)
@@ -73,6 +73,9 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
+CAPTION_WIDTH = 150  # px of a reference photo's name shown beside its thumbnail
+
+
 class ReferenceSlot(QFrame):
     """Shows the reference photo of a face; accepts a dropped file."""
 
@@ -88,6 +91,8 @@ class ReferenceSlot(QFrame):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
+        # A long file name must not widen the panel: it is elided, and whole in the tooltip.
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QHBoxLayout(self)
         layout.addWidget(self.picture)
         layout.addWidget(self.caption, 1)
@@ -108,7 +113,8 @@ class ReferenceSlot(QFrame):
             self.picture.setText("?")
         else:
             self.picture.setPixmap(QPixmap.fromImage(image))
-        self.caption.setText(Path(path).name)
+        metrics = self.caption.fontMetrics()
+        self.caption.setText(metrics.elidedText(Path(path).name, Qt.TextElideMode.ElideMiddle, CAPTION_WIDTH))
         self.caption.setToolTip(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
@@ -164,8 +170,8 @@ class FacePanel(QWidget):
 
     def _build_editor(self) -> QGroupBox:
         self.editor = QGroupBox("Face")
-        form = QFormLayout(self.editor)
-        self.model = QComboBox()
+        form = panel_form(self.editor)
+        self.model = compact_combo()
         fill_combo(self.model, [("", "Same as all faces"), *MODEL_CHOICES])
         self.model.currentIndexChanged.connect(
             lambda: self._emit("model", "Face model", model=self.model.currentData() or None)
@@ -196,7 +202,7 @@ class FacePanel(QWidget):
         buttons.addWidget(choose)
         buttons.addWidget(clear)
         # Shown when the reference photo holds several faces: which one is the person.
-        self.reference_face = QComboBox()
+        self.reference_face = compact_combo()
         self.reference_face.currentIndexChanged.connect(
             lambda: self._emit("reference_face", "Reference face", reference_face=_face_choice(self.reference_face))
         )

@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from restore_core.pipeline import ProgressEvent
 
 APP_NAME = "Facemend"
+#: side panels' (minimum, first-start) widths: with the canvas's 300 px minimum the window can
+#: be 800 px wide (half of a 1600 px screen); at first start the canvas gets most of 1400 px
+FACES_DOCK_WIDTH = (230, 270)
+SETTINGS_DOCK_WIDTH = (240, 290)
 IDENTITY_NOTE = (
     "The identity model (ArcFace) is not installed: automatic pairing, similarity scores and "
     "picking the restoration closest to the reference are unavailable."
@@ -155,7 +159,7 @@ class MainWindow(QMainWindow):
         self.faces_dock = QDockWidget("Faces", self)
         self.faces_dock.setObjectName("facesDock")
         self.faces_dock.setWidget(self.face_panel)
-        self.faces_dock.setMinimumWidth(280)
+        self.faces_dock.setMinimumWidth(FACES_DOCK_WIDTH[0])
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.faces_dock)
 
         self.controls = ControlsPanel()
@@ -166,8 +170,11 @@ class MainWindow(QMainWindow):
         self.settings_dock = QDockWidget("Settings", self)
         self.settings_dock.setObjectName("settingsDock")
         self.settings_dock.setWidget(scroll)
-        self.settings_dock.setMinimumWidth(320)
+        self.settings_dock.setMinimumWidth(SETTINGS_DOCK_WIDTH[0])
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.settings_dock)
+        # The canvas gets the rest: most of the window (a saved layout, restored later, wins).
+        docks, widths = [self.faces_dock, self.settings_dock], [FACES_DOCK_WIDTH[1], SETTINGS_DOCK_WIDTH[1]]
+        self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     def _connect(self) -> None:
         s = self.service.signals

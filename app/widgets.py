@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -71,6 +72,23 @@ class ValueSlider(QWidget):
 
     def _show(self, value: float) -> None:
         self._label.setText(f"{value:.{self._decimals}f}")
+
+
+def panel_form(box: QWidget) -> QFormLayout:
+    """A side panel's form: when the panel is narrow, a field goes below its label instead of
+    making the panel (and so the window) wider."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
+
+
+def compact_combo() -> QComboBox:
+    """A combo box whose width does not follow its longest item, so the side panels keep their
+    width and can be narrow; the popup still shows every item whole."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(10)
+    return combo
 
 
 def fill_combo(combo: QComboBox, items: list[tuple[str, str]]) -> None:

@@ -46,7 +46,7 @@ class ImageCanvas(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(300, 240)
         self._viewport = Viewport()
         self._before: QImage | None = None
         self._after: QImage | None = None
