@@ -70,6 +70,28 @@ CREATIVITY_HELP = {
 }
 
 
+#: Tooltips in plain words where a setting's own doc (params.py: the command line's help) is
+#: written for a shell; every other control's tooltip is its setting's doc.
+PLAIN_TIPS = {
+    ("detection", "detector"): "The network that finds the faces. MobileNet is fast; ResNet-50 finds more "
+    "small, turned and half-hidden faces",
+    ("face", "model"): "Which face model restores the faces. Auto picks one per face among the installed models",
+    ("grain", "enabled"): "Add film grain, so restored faces match the texture of the photo around them",
+    ("grain", "model"): "The kind of grain: film-like silver halide, or plain colour or grey noise",
+    ("grain", "density"): "How many grains: 0 is none, 1 is dense",
+    ("grain", "strength"): "How visible the grain is",
+    ("grain", "seed"): "The grain pattern: the same number gives the same grain every time",
+    ("output", "scale"): "The exported photo's size, as a multiple of the original's",
+    ("output", "jpeg_quality"): "JPEG, WebP and HEIC quality of the exported photo (higher: larger file)",
+}
+
+
+def tip(section: str, name: str) -> str:
+    """The tooltip of the control for setting ``section.name``."""
+    text = PLAIN_TIPS.get((section, name)) or field_info(section, name).doc
+    return text[:1].upper() + text[1:]
+
+
 class ControlsPanel(QWidget):
     edited = Signal(object, str, str)  # Settings, control key, undo text
     edit_finished = Signal()  # a slider was let go: the next edit is a new undo step
@@ -78,6 +100,15 @@ class ControlsPanel(QWidget):
         super().__init__(parent)
         self._settings = Settings()
         layout = QVBoxLayout(self)
+        # Settings a launch brought back from the last session, named until the user resets them.
+        self.remembered_note = QLabel()
+        self.remembered_note.setWordWrap(True)
+        self.remembered_note.setStyleSheet("color: palette(mid); font-size: 90%;")
+        self.remembered_note.setToolTip(
+            "Facemend keeps your settings between sessions; Reset to defaults puts them back"
+        )
+        self.remembered_note.hide()
+        layout.addWidget(self.remembered_note)
         layout.addWidget(self._build_detection())
         layout.addWidget(self._build_restoration())
         layout.addWidget(self._build_grain())
@@ -96,6 +127,7 @@ class ControlsPanel(QWidget):
         """A slider over the range params.py declares for ``section.name``."""
         lo, hi = field_range(section, name)
         slider = ValueSlider(lo, hi, step, decimals)
+        slider.setToolTip(tip(section, name))
         slider.edited.connect(lambda v: self._edit(key, text, setter(v)))
         slider.released.connect(self.edit_finished)
         return slider
@@ -116,7 +148,6 @@ class ControlsPanel(QWidget):
             "Change sensitivity",
             lambda v: self._detection(sensitivity=v),
         )
-        self.sensitivity.setToolTip("Higher finds more, smaller and less certain faces")
         self.min_face = QSpinBox()
         self.min_face.setRange(*map(int, field_range("detection", "min_face")))
         self.min_face.setSuffix(" px")
@@ -129,6 +160,12 @@ class ControlsPanel(QWidget):
         self.center_only.toggled.connect(
             lambda v: self._edit("center", "Only central face", self._detection(only_center_face=v))
         )
+        for control, name in (
+            (self.detector, "detector"),
+            (self.min_face, "min_face"),
+            (self.center_only, "only_center_face"),
+        ):
+            control.setToolTip(tip("detection", name))
         form.addRow("Detector", self.detector)
         form.addRow("Sensitivity", self.sensitivity)
         form.addRow("Smallest face", self.min_face)
@@ -146,7 +183,6 @@ class ControlsPanel(QWidget):
         self.strength = self._slider(
             "face", "strength", 0.01, "strength", "Change strength", lambda v: self._face(strength=v)
         )
-        self.strength.setToolTip("Blend of the restored face over the original (0: untouched)")
         self.creativity = self._slider(
             "face", "creativity", 0.01, "creativity", "Change creativity", lambda v: self._face(creativity=v)
         )
@@ -155,6 +191,8 @@ class ControlsPanel(QWidget):
         self.creativity_help.setStyleSheet("color: palette(mid); font-size: 90%;")
         self.color_match = QCheckBox("Match the original colours")
         self.color_match.toggled.connect(lambda v: self._edit("color", "Colour match", self._face(color_match=v)))
+        self.model.setToolTip(tip("face", "model"))
+        self.color_match.setToolTip(tip("face", "color_match"))
         form.addRow("Model", self.model)
         form.addRow("Strength", self.strength)
         form.addRow("Creativity", self.creativity)
@@ -198,6 +236,9 @@ class ControlsPanel(QWidget):
         self.grain_scope.currentIndexChanged.connect(
             lambda: self._edit("grain_scope", "Grain on", self._grain(scope=self.grain_scope.currentData()))
         )
+        self.grain_box.setToolTip(tip("grain", "enabled"))
+        for control, name in ((self.grain_model, "model"), (self.grain_seed, "seed"), (self.grain_scope, "scope")):
+            control.setToolTip(tip("grain", name))
         form.addRow("Kind", self.grain_model)
         form.addRow("Density", self.grain_density)
         form.addRow("Size", self.grain_size)
@@ -218,11 +259,12 @@ class ControlsPanel(QWidget):
         self.scale.valueChanged.connect(lambda v: self._edit("scale", "Output scale", self._output(scale=v)))
         self.quality = QSpinBox()
         self.quality.setRange(*map(int, field_range("output", "jpeg_quality")))
-        self.quality.setToolTip("JPEG, WebP and HEIC quality")
+        self.quality.setToolTip(tip("output", "jpeg_quality"))
         self.quality.setKeyboardTracking(False)
         self.quality.valueChanged.connect(
             lambda v: self._edit("quality", "Output quality", self._output(jpeg_quality=v))
         )
+        self.scale.setToolTip(tip("output", "scale"))
         form.addRow("Scale", self.scale)
         form.addRow("Quality", self.quality)
         return box
@@ -290,8 +332,14 @@ class ControlsPanel(QWidget):
     def _output(self, **changes: Any) -> Settings:
         return dataclasses.replace(self._settings, output=dataclasses.replace(self._settings.output, **changes))
 
+    def show_remembered(self, text: str) -> None:
+        """Name the settings brought back from the last session ("" hides the note)."""
+        self.remembered_note.setText(text)
+        self.remembered_note.setVisible(bool(text))
+
     def _reset(self) -> None:
         """Every control to its default; the face selection of this photo is kept."""
+        self.show_remembered("")
         defaults = Settings(faces=self._settings.faces, device=self._settings.device)
         self.show_settings(defaults)
         self._edit("", "Reset to defaults", defaults)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from restore_core.faces import DetectedFace
 from restore_core.params import FaceOverride, Settings, field_range
 
-from .controls import MODEL_CHOICES
+from .controls import MODEL_CHOICES, tip
 from .files import local_files
 from .qimage import rgb8_to_qimage
 from .widgets import ValueSlider, compact_combo, fill_combo, panel_form, select_data
@@ -161,6 +161,7 @@ class FacePanel(QWidget):
         self.list = QListWidget()
         self.list.setIconSize(QSize(2 * THUMB + 4, THUMB))
         self.list.setSpacing(2)
+        self.list.setToolTip("Every face found: tick a face to restore it, select it to give it its own settings")
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.currentRowChanged.connect(lambda _: self._show_editor())
         layout.addWidget(self.list, 1)
@@ -210,6 +211,15 @@ class FacePanel(QWidget):
         self.reference_note.setWordWrap(True)
         self.reference_note.setStyleSheet("color: palette(mid); font-size: 90%;")
         self.similarity = QLabel()
+        self.model.setToolTip("This face's model; 'Same as all faces' follows the Settings panel")
+        self.own_strength.setToolTip("Give this face its own strength instead of the one in Settings")
+        self.strength.setToolTip(tip("face", "strength"))
+        self.own_creativity.setToolTip("Give this face its own creativity instead of the one in Settings")
+        self.creativity.setToolTip(tip("face", "creativity"))
+        self.reference.setToolTip("A sharper photo of the same person guides this face's restoration")
+        choose.setToolTip("Pick a sharper photo of this person from your files")
+        clear.setToolTip("Restore this face without a reference photo")
+        self.reference_face.setToolTip("The reference photo shows several people: which one is this person")
         form.addRow("Model", self.model)
         form.addRow(self.own_strength, self.strength)
         form.addRow(self.own_creativity, self.creativity)

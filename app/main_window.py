@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -32,12 +32,14 @@ from .batch_dialog import BatchDialog
 from .canvas import ImageCanvas
 from .clipboard import PastedPhotos
 from .components import Detection, ImageRef, PhotoSession
+from .components.remembered import remembered, remembered_text
 from .components.selection import select_all, select_none, set_selected
 from .components.viewport import FaceBox, ViewMode
 from .controls import ControlsPanel
 from .export import Exporter
 from .face_panel import FacePanel
 from .files import expand_paths, local_files, photo_filter
+from .hold_original import SpaceHoldsOriginal
 from .menus import WindowCommands
 from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
 from .preview import Preview
@@ -137,9 +139,11 @@ class MainWindow(QMainWindow):
             open_paths=self.open_paths,
             engine_description=lambda: self.device_description,
         )
+        self._space = SpaceHoldsOriginal(self, self.canvas.set_holding_original)
         self.statusBar().showMessage("Starting the restoration engine…")
         self._connect()
         self._show_settings(self.history.current)
+        self.controls.show_remembered(remembered_text(remembered(self.settings)))
         self._restore_layout()
 
     # ================================================================ building
@@ -482,18 +486,6 @@ class MainWindow(QMainWindow):
     def set_view_mode(self, mode: ViewMode) -> None:
         self.canvas.set_mode(mode)
         self.commands.modes[mode].setChecked(True)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.canvas.set_holding_original(True)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.canvas.set_holding_original(False)
-            return
-        super().keyReleaseEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if local_files(event.mimeData().urls()):

@@ -18,7 +18,6 @@ from PySide6.QtGui import (
     QDropEvent,
     QFocusEvent,
     QImage,
-    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -276,23 +275,6 @@ class ImageCanvas(QWidget):
             self.setCursor(Qt.CursorShape.PointingHandCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._before is not None else Qt.CursorShape.ArrowCursor)
-
-    def _hold_on_space(self, event: QKeyEvent, holding: bool) -> bool:
-        """Space held shows the original; True when the event was that."""
-        if event.key() != Qt.Key.Key_Space:
-            return False
-        if not event.isAutoRepeat():
-            self.set_holding_original(holding)
-        event.accept()
-        return True
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if not self._hold_on_space(event, True):
-            super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if not self._hold_on_space(event, False):
-            super().keyReleaseEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
         self.set_holding_original(False)  # the release would go elsewhere

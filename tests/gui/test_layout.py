@@ -1,13 +1,18 @@
-"""The window's layout: the canvas gets most of it, it can be half a screen wide, and the side
-panels keep their width whatever they show."""
+"""The window's layout and what holds across it: the canvas gets most of the window, which can be
+half a screen wide; the side panels keep their width whatever they show; Space held shows the
+original wherever the focus is; every control says in words what it does."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import pytest
 from gui_helpers import drop_files, wait_for_render
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
+from app.components.remembered import remembered
 from app.main_window import MainWindow
 
 
@@ -38,3 +43,60 @@ def test_pairing_a_reference_with_a_long_name_keeps_the_panels_width(
     assert win.face_panel.reference.caption.toolTip() == str(reference)
     qtbot.wait(50)  # layouts settle
     assert (win.faces_dock.width(), win.settings_dock.width(), win.canvas.width()) == widths
+
+
+@pytest.mark.parametrize("focus", ["canvas", "face list", "check box", "slider", "Reset button"])
+def test_space_held_shows_the_original_wherever_the_focus_is(qtbot, window: MainWindow, focus: str) -> None:
+    win = window
+    widget = {
+        "canvas": win.canvas,
+        "face list": win.face_panel.list,
+        "check box": win.controls.center_only,
+        "slider": win.controls.strength.slider,
+        "Reset button": win.controls.reset_button,
+    }[focus]
+    checked = win.controls.center_only.isChecked()
+    qtbot.keyPress(widget, Qt.Key.Key_Space)
+    assert win.canvas._holding_original
+    qtbot.keyRelease(widget, Qt.Key.Key_Space)
+    assert not win.canvas._holding_original
+    assert win.controls.center_only.isChecked() == checked  # Space was not a click
+    assert win.history.count == 0  # nor an edit (Reset was not pressed)
+
+
+def test_space_is_typed_where_text_is_typed(qtbot, window: MainWindow) -> None:
+    qtbot.keyPress(window.controls.min_face, Qt.Key.Key_Space)
+    assert not window.canvas._holding_original
+
+
+def _needs_a_tooltip(widget: QWidget) -> bool:
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QListWidget, QSlider
+
+    return isinstance(widget, QAbstractButton | QSlider | QAbstractSpinBox | QComboBox | QListWidget)
+
+
+def _tooltip(widget: QWidget | None, panel: QWidget) -> str:
+    """The tooltip Qt shows over ``widget``: its own, or the nearest parent's within ``panel``."""
+    while widget is not None and widget is not panel:
+        if widget.toolTip():
+            return widget.toolTip()
+        widget = widget.parentWidget()
+    return ""
+
+
+def test_every_control_says_in_words_what_it_does(window: MainWindow) -> None:
+    for panel in (window.controls, window.face_panel):
+        controls = [w for w in panel.findChildren(QWidget) if _needs_a_tooltip(w)]
+        assert len(controls) > 10
+        missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}" for w in controls if not _tooltip(w, panel)]
+        assert not missing, f"controls without a tooltip: {missing}"
+    assert window.controls.creativity.toolTip().startswith("0 keeps the face as it is, 1 lets the model invent")
+
+
+def test_settings_kept_from_the_last_session_are_named_until_reset(window: MainWindow) -> None:
+    win = window  # launched with the GUI tests' settings: the fast detector and no face model
+    assert win.controls.remembered_note.isVisibleTo(win.controls)
+    assert win.controls.remembered_note.text() == "Kept from your last session: detector, face model."
+    win.controls.reset_button.click()
+    assert not win.controls.remembered_note.isVisibleTo(win.controls)
+    assert remembered(win.settings) == ()
