@@ -1,8 +1,10 @@
 """The batch dialog: a queue of photos restored with the current settings by the render worker.
 
 Every face of every photo is restored (face choices and per-face settings belong to one
-photo). A file that fails is marked with its reason and the batch goes on; nothing is
-overwritten unless asked. Progress: the stage of the current file and the whole queue.
+photo). A folder brings its sub-folders too, and their tree is mirrored in the output folder.
+A file that fails is marked with its reason and the batch goes on. Nothing is overwritten
+unless asked: a photo whose output exists is skipped, and at the end the user can have the
+skipped ones overwritten or saved under new names. Progress: the current file and the queue.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from restore_core.params import Settings
 
-from .files import expand_paths, local_files, photo_filter
+from .files import folder_photos, local_files, photo_filter
 from .settings_store import SettingsStore
 from .widgets import fill_combo
 from .worker import BatchItem, RenderService
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 FORMATS = [("", "Same as the photo"), (".jpg", "JPEG"), (".png", "PNG"), (".tif", "TIFF"), (".webp", "WebP")]
 FAILED = QColor(192, 57, 43)
 DONE = QColor(39, 140, 80)
+SKIPPED = QColor(120, 120, 120)
+SKIPPED_TEXT = "Skipped (exists)"
 
 
 class BatchDialog(QDialog):
@@ -60,8 +64,11 @@ class BatchDialog(QDialog):
         self._store = store
         self._settings = settings
         self._files: list[Path] = []
+        self._roots: dict[Path, Path] = {}  # a photo found in an added folder -> that folder
         self._ticket: int | None = None
         self._items: tuple[BatchItem, ...] = ()
+        self._rows: list[int] = []  # the queue row of each item of the running batch
+        self._skipped: list[int] = []  # rows whose output existed
         self._failures = 0
         self._finished = 0
 
@@ -99,11 +106,14 @@ class BatchDialog(QDialog):
         self.format = QComboBox()
         fill_combo(self.format, FORMATS)
         self.overwrite = QCheckBox("Replace existing output files")
+        self.recursive = QCheckBox("Include sub-folders (their tree is mirrored in the output folder)")
+        self.recursive.setChecked(True)
         options = QFormLayout()
         options.addRow("Output folder", out_row)
         options.addRow("Name ending", self.suffix)
         options.addRow("Format", self.format)
         options.addRow(self.overwrite)
+        options.addRow(self.recursive)
         self.settings_note = QLabel()
         self.settings_note.setWordWrap(True)
 
@@ -116,8 +126,18 @@ class BatchDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         close.clicked.connect(self.close)
+        # After a run that skipped photos whose output exists: what to do with them.
+        self.overwrite_skipped = QPushButton("Overwrite them")
+        self.rename_skipped = QPushButton("Save with new names")
+        self.overwrite_skipped.clicked.connect(lambda: self._start(self._skipped, overwrite=True))
+        self.rename_skipped.clicked.connect(lambda: self._start(self._skipped, rename=True))
+        self.open_folder = QPushButton("Open folder")
+        self.open_folder.clicked.connect(self._open_output_folder)
         run_buttons = QHBoxLayout()
         run_buttons.addWidget(self.summary, 1)
+        run_buttons.addWidget(self.overwrite_skipped)
+        run_buttons.addWidget(self.rename_skipped)
+        run_buttons.addWidget(self.open_folder)
         run_buttons.addWidget(self.start_button)
         run_buttons.addWidget(self.cancel_button)
         run_buttons.addWidget(close)
@@ -137,6 +157,7 @@ class BatchDialog(QDialog):
         signals.batch_file_started.connect(self._file_started)
         signals.batch_progress.connect(self._file_progress)
         signals.batch_file_done.connect(self._file_done)
+        signals.batch_file_skipped.connect(self._file_skipped)
         signals.batch_finished.connect(self._batch_finished)
         self.set_settings(settings)
         self._update_buttons()
@@ -161,16 +182,26 @@ class BatchDialog(QDialog):
         )
 
     def add_paths(self, paths: Iterable[Path]) -> None:
-        new = [p for p in expand_paths(paths) if p not in self._files]
-        self.set_files(self._files + new)
+        """Photos as given; a folder as its photos (with its sub-folders' when asked)."""
+        found: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                photos = folder_photos(path, recursive=self.recursive.isChecked())
+                self._roots.update(dict.fromkeys(photos, path))
+                found.extend(photos)
+            else:
+                found.append(path)
+        self.set_files(self._files + [p for p in dict.fromkeys(found) if p not in self._files])
 
     def set_files(self, files: list[Path]) -> None:
         if self.running:
             return
         self._files = list(files)
+        self._skipped, self._finished = [], 0  # rows of an earlier run no longer mean the same
         self.table.setRowCount(len(self._files))
         for row, path in enumerate(self._files):
-            item = QTableWidgetItem(path.name)
+            root = self._roots.get(path)
+            item = QTableWidgetItem(path.relative_to(root).as_posix() if root is not None else path.name)
             item.setToolTip(str(path))
             self.table.setItem(row, 0, item)
             self.table.setItem(row, 1, QTableWidgetItem("Waiting"))
@@ -204,10 +235,22 @@ class BatchDialog(QDialog):
         event.acceptProposedAction()
 
     # ---------------------------------------------------------------- running
-    def item_for(self, source: Path) -> BatchItem:
-        """Where ``source`` goes: the chosen format's extension, or the core's rule (as the CLI's)."""
-        folder = Path(self.out_dir.text()) if self.out_dir.text().strip() else source.parent
-        ending, suffix = self.suffix.text(), self.format.currentData()
+    def output_folder(self, source: Path) -> Path:
+        """Next to the photo, or in the output folder, below it the photo's place in the tree of
+        the folder it was added with (as the command line's folder batches mirror the tree)."""
+        if not self.out_dir.text().strip():
+            return source.parent
+        root = self._roots.get(source)
+        below = source.parent.relative_to(root) if root is not None else Path()
+        return Path(self.out_dir.text()) / below
+
+    def item_for(self, source: Path, *, rename: bool = False) -> BatchItem:
+        """Where ``source`` goes: the chosen format's extension, or the core's rule (as the CLI's);
+        with ``rename`` under a name ending no file in that folder has yet (``_restored_2``...)."""
+        folder, ending, suffix = self.output_folder(source), self.suffix.text(), self.format.currentData()
+        if rename:
+            taken = {p.stem for p in folder.glob(f"{source.stem}{ending}_*")} if folder.is_dir() else set()
+            ending = next(f"{ending}_{n}" for n in range(2, 10_000) if f"{source.stem}{ending}_{n}" not in taken)
         return (
             BatchItem(source, folder / f"{source.stem}{ending}{suffix}")
             if suffix
@@ -215,19 +258,24 @@ class BatchDialog(QDialog):
         )
 
     def start(self) -> None:
-        if self.running or not self._files:
+        self._start(list(range(len(self._files))), overwrite=self.overwrite.isChecked())
+
+    def _start(self, rows: list[int], *, overwrite: bool = False, rename: bool = False) -> None:
+        if self.running or not rows:
             return
         if self.out_dir.text().strip():
             self._store.set_folder("batch", Path(self.out_dir.text()))
-        self._items = tuple(self.item_for(p) for p in self._files)
+        self._rows = list(rows)
+        self._items = tuple(self.item_for(self._files[row], rename=rename) for row in self._rows)
+        self._skipped = []
         self._failures = 0
         self._finished = 0
-        for row in range(len(self._files)):
+        for row in self._rows:
             self._set_status(row, "Waiting", None)
         self.overall_progress.setRange(0, len(self._items))
         self.overall_progress.setValue(0)
         self.file_progress.setValue(0)
-        self._ticket = self._service.batch(self._items, self._settings, overwrite=self.overwrite.isChecked())
+        self._ticket = self._service.batch(self._items, self._settings, overwrite=overwrite)
         self._update_buttons()
 
     def cancel(self) -> None:
@@ -237,8 +285,8 @@ class BatchDialog(QDialog):
 
     def _file_started(self, ticket: int, index: int) -> None:
         if ticket == self._ticket:
-            self._set_status(index, "Working…", None)
-            self.table.scrollToItem(self._item(index, 0))
+            self._set_status(self._rows[index], "Working…", None)
+            self.table.scrollToItem(self._item(self._rows[index], 0))
             self.file_progress.setRange(0, 0)
 
     def _file_progress(self, ticket: int, index: int, event: ProgressEvent) -> None:
@@ -247,17 +295,27 @@ class BatchDialog(QDialog):
         if event.total:
             self.file_progress.setRange(0, event.total)
             self.file_progress.setValue(event.done)
-        self._set_status(index, event.message or "Working…", None)
+        self._set_status(self._rows[index], event.message or "Working…", None)
 
     def _file_done(self, ticket: int, index: int, saved: str, error: str) -> None:
         if ticket != self._ticket:
             return
-        self._finished += 1
         if error:
             self._failures += 1
-            self._set_status(index, f"Failed: {error}", FAILED)
+            self._set_status(self._rows[index], f"Failed: {error}", FAILED)
         else:
-            self._set_status(index, f"Saved {saved}", DONE)
+            self._set_status(self._rows[index], f"Saved {saved}", DONE)
+        self._count_finished()
+
+    def _file_skipped(self, ticket: int, index: int, existing: str) -> None:
+        if ticket != self._ticket:
+            return
+        self._skipped.append(self._rows[index])
+        self._set_status(self._rows[index], SKIPPED_TEXT, SKIPPED, tooltip=f"{existing} is already there")
+        self._count_finished()
+
+    def _count_finished(self) -> None:
+        self._finished += 1
         self.file_progress.setRange(0, 1)
         self.file_progress.setValue(1)
         self.overall_progress.setValue(self._finished)
@@ -266,8 +324,10 @@ class BatchDialog(QDialog):
         if ticket != self._ticket:
             return
         self._ticket = None
-        ok = self._finished - self._failures
+        ok = self._finished - self._failures - len(self._skipped)
         text = f"{ok} restored, {self._failures} failed"
+        if self._skipped:
+            text += f", {len(self._skipped)} skipped because their output exists"
         if cancelled:
             text += f", {len(self._items) - self._finished} not done (cancelled)"
         self.summary.setText(text)
@@ -279,10 +339,10 @@ class BatchDialog(QDialog):
         assert item is not None, (row, column)
         return item
 
-    def _set_status(self, row: int, text: str, color: QColor | None) -> None:
+    def _set_status(self, row: int, text: str, color: QColor | None, *, tooltip: str = "") -> None:
         item = self._item(row, 1)
         item.setText(text)
-        item.setToolTip(text)
+        item.setToolTip(tooltip or text)
         if color is not None:
             item.setForeground(color)
         else:
@@ -292,6 +352,15 @@ class BatchDialog(QDialog):
         self.start_button.setEnabled(not self.running and bool(self._files))
         self.cancel_button.setEnabled(self.running)
         self.remove_button.setEnabled(not self.running)
+        for button in (self.overwrite_skipped, self.rename_skipped):
+            button.setVisible(not self.running and bool(self._skipped))
+        self.open_folder.setVisible(not self.running and self._finished > 0)
+
+    def _open_output_folder(self) -> None:
+        """The output folder, or (outputs next to each photo) the first photo's folder."""
+        folder = self.out_dir.text().strip() or (str(self._files[0].parent) if self._files else "")
+        if folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def failures(self) -> list[tuple[Path, str]]:
         """(photo, reason) of each file that failed in the last run."""

@@ -6,7 +6,6 @@ first needed so that starting the window does not pay for the image codecs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -21,22 +20,18 @@ def photo_filter() -> str:
     return f"Photos ({' '.join('*' + e for e in sorted(input_extensions()))});;All files (*)"
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given (a file that is no photo is reported when opened), folders as the photos
-    directly inside them, sorted by name; hidden files are skipped."""
+def folder_photos(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """The photos in ``folder`` (and its sub-folders when ``recursive``), sorted by path; hidden
+    files and folders are skipped, as the command line's folder batches skip them."""
     extensions = input_extensions()
     out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(
-                sorted(
-                    p
-                    for p in path.iterdir()
-                    if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
-                )
-            )
-        else:
-            out.append(path)
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and recursive:
+            out.extend(folder_photos(entry, recursive=True))
+        elif entry.is_file() and entry.suffix.lower() in extensions:
+            out.append(entry)
     return out
 
 

@@ -38,7 +38,7 @@ from .components.viewport import FaceBox, ViewMode
 from .controls import ControlsPanel
 from .export import Exporter
 from .face_panel import FacePanel
-from .files import expand_paths, local_files, photo_filter
+from .files import folder_photos, local_files, photo_filter
 from .hold_original import SpaceHoldsOriginal
 from .menus import WindowCommands
 from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
@@ -286,11 +286,13 @@ class MainWindow(QMainWindow):
         if len(paths) == 1 and paths[0].is_file():
             self.open_image(paths[0])
             return
-        files = expand_paths(paths)
-        if not files:
-            self.show_error("Nothing to open", "No photos were found in " + ", ".join(str(p) for p in paths))
+        if not any(p.is_file() or folder_photos(p, recursive=True) for p in paths):
+            self.show_error(
+                "Nothing to open",
+                "No photos were found in " + ", ".join(str(p) for p in paths) + ". Drop photos or a folder of photos.",
+            )
             return
-        self.show_batch().add_paths(files)
+        self.show_batch().add_paths(paths)
 
     # ================================================================ unexported edits
     @property

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from restore_core.errors import CancelledError, FacemendError
+from restore_core.errors import CancelledError, FacemendError, OutputExistsError
 from restore_core.params import DetectionSettings, Settings
 from restore_core.pipeline import Exports
 
@@ -58,12 +58,17 @@ class ExportRequest:
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One photo of a batch: written to ``output`` when that is a file name; when it is a
-    folder, the core names the file (the photo's name, ``name_ending``, its extension rule)."""
+    """One photo of a batch: written to the file ``output``; or, with a ``name_ending``, into the
+    folder ``output`` under a name the core gives (the photo's name, the ending, its extension rule)."""
 
     source: Path
     output: Path
-    name_ending: str = ""
+    name_ending: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        """Where the output goes (created when missing: a batch mirrors a folder tree)."""
+        return self.output if self.name_ending is not None else self.output.parent
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class WorkerSignals(QObject):
     batch_file_done = Signal(
         int, int, str, str
     )  # ticket, item index, the file written or "", the reason it failed or ""
+    batch_file_skipped = Signal(int, int, str)  # ticket, item index, the output that exists
     batch_finished = Signal(int, bool)  # ticket, cancelled
     idle = Signal()
 
@@ -307,6 +313,7 @@ class RenderWorker(QObject):
         return drive(steps, lambda e: self._signals.progress.emit(job.ticket, e), self._cancel)
 
     def _run_batch(self, job: BatchRequest) -> None:
+        from restore_core.io import make_folder
         from restore_core.pipeline import Pipeline, drive
 
         assert self._engine is not None
@@ -320,13 +327,18 @@ class RenderWorker(QObject):
                 break
             self._signals.batch_file_started.emit(job.ticket, index)
             try:
-                steps = pipeline.run(item.source, item.output, overwrite=job.overwrite, name_ending=item.name_ending)
+                make_folder(item.folder)
+                steps = pipeline.run(
+                    item.source, item.output, overwrite=job.overwrite, name_ending=item.name_ending or ""
+                )
                 report = functools.partial(self._signals.batch_progress.emit, job.ticket, index)
                 result = drive(steps, report, self._cancel)
                 self._signals.batch_file_done.emit(job.ticket, index, str(result.output), "")
             except CancelledError:
                 cancelled = True
                 break
+            except OutputExistsError as exc:  # the user chooses: skip, overwrite or rename
+                self._signals.batch_file_skipped.emit(job.ticket, index, str(exc.path))
             except FacemendError as exc:
                 self._signals.batch_file_done.emit(job.ticket, index, "", str(exc))
             except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch

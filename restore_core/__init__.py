@@ -4,7 +4,7 @@ No Qt and nothing from ``app`` is imported here (a test enforces it). Heavy modu
 (torch, facexlib, spandrel) load lazily, on first use.
 """
 
-from .errors import FacemendError, InputError, ModelError, OutputError, SettingsError
+from .errors import FacemendError, InputError, ModelError, OutputError, OutputExistsError, SettingsError
 from .faces import DetectedFace
 from .params import DetectionSettings, FaceOverride, FaceSettings, GrainSettings, OutputSettings, Settings
 
@@ -20,6 +20,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "OutputError",
+    "OutputExistsError",
     "OutputSettings",
     "Settings",
     "SettingsError",

@@ -35,6 +35,13 @@ class OutputError(FacemendError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class OutputExistsError(OutputError):
+    """The output's name is taken and replacing it was not allowed: a batch can skip the file."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, "already exists; choose another name or allow overwriting (--overwrite)")
+
+
 class ModelError(FacemendError):
     """A model is missing, cannot be downloaded, fails its check, or cannot be loaded."""
 

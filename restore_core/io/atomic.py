@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from ..errors import OutputError
+from ..errors import OutputError, OutputExistsError
 
 TEMP_SUFFIX = ".facemend-tmp"
 #: a temp file this old belongs to no running write (writes take seconds)
@@ -110,7 +110,7 @@ class WriteSet:
         try:
             for temp, target in self._staged:
                 if not self.may_replace(target) and target.exists():  # appeared since it was checked
-                    raise OutputError(target, "already exists; choose another name or allow overwriting")
+                    raise OutputExistsError(target)
                 existed = target.exists()
                 try:
                     os.replace(temp, target)
@@ -160,7 +160,7 @@ def check_target(path: Path, *, overwrite: bool) -> None:
             raise OutputError(path, f"cannot be written: {blocker} is a file, not a folder")
         raise OutputError(path, f"the folder {parent} does not exist")
     if path.exists() and not overwrite:
-        raise OutputError(path, "already exists; choose another name or allow overwriting (--overwrite)")
+        raise OutputExistsError(path)
 
 
 def make_folder(path: Path) -> Path:

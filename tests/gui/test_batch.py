@@ -37,11 +37,10 @@ def test_a_folder_is_restored_and_a_broken_file_is_listed(
     assert (out / "collage_two_faces_restored.jpg").stat().st_size > 1000
     assert (out / "family_three_print_restored.png").read_bytes() == b"already here"
     failures = {p.name: reason for p, reason in dialog.failures()}
-    assert set(failures) == {"family_three_print.png", "torn.jpg"}
-    assert "already exists" in failures["family_three_print.png"]
-    assert "torn.jpg" in failures["torn.jpg"]
+    assert set(failures) == {"torn.jpg"} and "torn.jpg" in failures["torn.jpg"]
+    assert dialog.table.item(dialog.files.index(folder / "family_three_print.png"), 1).text() == "Skipped (exists)"
     assert dialog.overall_progress.value() == 3
-    assert dialog.summary.text().startswith("1 restored, 2 failed")
+    assert dialog.summary.text() == "1 restored, 1 failed, 1 skipped because their output exists"
 
 
 def test_cancel_stops_the_queue(qtbot, window: MainWindow, photos_dir: Path, tmp_path: Path, monkeypatch) -> None:
@@ -88,3 +87,54 @@ def test_a_batch_names_its_outputs_by_the_core_rule_as_the_cli_does(
     expected = out / f"scan_restored{default_output_suffix(load_image(bmp))}"
     assert expected.suffix == ".png" and [p.name for p in out.iterdir()] == [expected.name]
     assert dialog.table.item(0, 1).text() == f"Saved {expected}"
+
+
+def test_a_folder_tree_is_mirrored_and_a_second_run_skips_then_renames_or_overwrites(
+    qtbot, window: MainWindow, photos_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    scans = tmp_path / "scans"
+    (scans / "1987" / "summer").mkdir(parents=True)
+    (scans / ".thumbnails").mkdir()
+    shutil.copy(photos_dir / "collage_two_faces.jpg", scans / "top.jpg")
+    shutil.copy(photos_dir / "collage_two_faces.jpg", scans / "1987" / "summer" / "beach.jpg")
+    shutil.copy(photos_dir / "collage_two_faces.jpg", scans / ".thumbnails" / "hidden.jpg")
+    out = tmp_path / "restored"
+    dialog = BatchDialog(window.service, window.settings, window.store, window)
+    dialog.add_paths([scans])
+    assert [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())] == [
+        "1987/summer/beach.jpg",
+        "top.jpg",
+    ]
+    dialog.out_dir.setText(str(out))
+
+    def run(button) -> None:
+        with qtbot.waitSignal(window.service.signals.batch_finished, timeout=WAIT_MS):
+            button.click()
+
+    run(dialog.start_button)
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["1987/summer/beach_restored.jpg", "top_restored.jpg"]
+    assert not dialog.overwrite_skipped.isVisibleTo(dialog) and dialog.open_folder.isVisibleTo(dialog)
+
+    # Again: both outputs exist, so both are skipped (not failed, no command-line flag quoted).
+    first = {p: p.stat().st_mtime_ns for p in out.rglob("*.jpg")}
+    run(dialog.start_button)
+    statuses = [dialog.table.item(row, 1).text() for row in range(2)]
+    assert statuses == ["Skipped (exists)", "Skipped (exists)"] and not dialog.failures()
+    assert "--" not in dialog.summary.text() and "2 skipped" in dialog.summary.text()
+    assert dialog.overwrite_skipped.isVisibleTo(dialog) and dialog.rename_skipped.isVisibleTo(dialog)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.jpg")} == first
+
+    run(dialog.rename_skipped)  # under new names, beside the first ones
+    assert (out / "top_restored_2.jpg").is_file() and (out / "1987" / "summer" / "beach_restored_2.jpg").is_file()
+    assert {p: p.stat().st_mtime_ns for p in first} == first
+
+    run(dialog.start_button)  # skipped again (the _2 files are not what a plain run writes)
+    run(dialog.overwrite_skipped)
+    assert all(p.stat().st_mtime_ns != mtime for p, mtime in first.items())
+    assert [dialog.table.item(row, 1).text().startswith("Saved ") for row in range(2)] == [True, True]
+
+    opened: list[str] = []
+    monkeypatch.setattr("app.batch_dialog.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile()))
+    dialog.open_folder.click()
+    assert opened == [str(out)]
