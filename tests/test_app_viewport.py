@@ -105,6 +105,19 @@ def test_the_smallest_face_under_the_pointer_is_hit_in_either_half() -> None:
     assert view.face_at(faces, at(1000 + SIDE_GAP + 250, 250)) == 1
 
 
+def test_the_divider_keeps_its_screen_place_through_zoom_and_pan() -> None:
+    view = _viewport()
+    view.set_split(0.5)
+    x = view.divider_x()
+    assert x == pytest.approx(400, abs=1)  # the photo's middle at fit, the widget's middle
+    view.zoom_to(4.0, (100.0, 300.0))
+    assert view.divider_x() == pytest.approx(x) and 0 < view.split < 1
+    view.pan(-5000, 0)  # the photo's right edge is left of the divider's place: it follows the photo
+    right = view.image_to_widget((1000, 0))[0]
+    assert view.divider_x() == pytest.approx(max(right, 0))
+    assert view.split == pytest.approx(1.0) and view.sides_shown() == (right > 0.5, False)
+
+
 def test_the_divider_is_grabbed_only_near_it_in_split_mode_with_a_restored_view() -> None:
     view = _viewport()
     view.set_split(1.7)

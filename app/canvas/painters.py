@@ -169,8 +169,10 @@ def paint_labels(painter: QPainter, scene: Scene) -> None:
     mode, width = scene.view.mode, scene.size[0]
     if scene.holding_original:
         tags = [("Original (Space)", QPointF(8, 8), False)]
-    elif mode is ViewMode.SPLIT:
-        tags = [("Before", QPointF(8, 8), False), ("After", QPointF(width - 8, 8), True)]
+    elif mode is ViewMode.SPLIT:  # a side panned or dragged off screen loses its tag
+        before_shown, after_shown = scene.view.sides_shown()
+        tags = [("Before", QPointF(8, 8), False)] if before_shown else []
+        tags += [("After", QPointF(width - 8, 8), True)] if after_shown else []
     elif mode is ViewMode.SIDE_BY_SIDE:
 
         def corner(image_x: float, image_y: float) -> QPointF:

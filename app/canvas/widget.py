@@ -135,10 +135,11 @@ class ImageCanvas(QWidget):
 
     @property
     def split(self) -> float:
-        return self._viewport.split
+        """The divider's place as a fraction of the photo's width (0.5 before a photo is shown)."""
+        return self._view.split if self._before is not None else 0.5
 
     def set_split(self, fraction: float) -> None:
-        self._viewport.set_split(fraction)
+        self._view.set_split(fraction)
         self.update()
 
     def set_holding_original(self, holding: bool) -> None:

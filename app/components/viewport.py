@@ -58,7 +58,9 @@ class Viewport:
         self.zoom = 1.0
         self.fit = True  # refit on resize until the user zooms or pans
         self.offset: Point = (0.0, 0.0)  # widget position of the image origin
-        self.split = 0.5  # divider position as a fraction of the image width
+        #: the split divider's place as a fraction of the widget's width: it stays where it is on
+        #: screen while the view zooms and pans (as comparison tools keep it), so it never leaves
+        self.screen_split = 0.5
 
     @property
     def scale(self) -> float:
@@ -97,10 +99,30 @@ class Viewport:
             return (0.0, h + SIDE_GAP) if self.stacked else (w + SIDE_GAP, 0.0)
         return 0.0, 0.0
 
-    def divider_x(self) -> float:
-        """The divider's x in widget coordinates (split mode)."""
+    def _image_span(self) -> tuple[float, float]:
+        """The widget x range the photo covers on screen (within the widget)."""
         assert self.image_size is not None
-        return self.image_to_widget((self.split * self.image_size[0], 0.0))[0]
+        left = self.image_to_widget((0.0, 0.0))[0]
+        right = self.image_to_widget((float(self.image_size[0]), 0.0))[0]
+        return max(left, 0.0), min(right, self.size[0])
+
+    def divider_x(self) -> float:
+        """The divider's x in widget coordinates (split mode): where the user put it on screen,
+        moved onto the photo when the photo does not reach there."""
+        left, right = self._image_span()
+        return min(max(self.screen_split * self.size[0], left), max(left, right))
+
+    @property
+    def split(self) -> float:
+        """The divider's place as a fraction of the photo's width (what a comparison export cuts at)."""
+        assert self.image_size is not None
+        return min(1.0, max(0.0, self.widget_to_image((self.divider_x(), 0.0))[0] / self.image_size[0]))
+
+    def sides_shown(self) -> tuple[bool, bool]:
+        """Whether any of the before (left of the divider) and the after side is on screen."""
+        left, right = self._image_span()
+        x = self.divider_x()
+        return x > left + 0.5, x < right - 0.5
 
     def visible(self) -> Rect:
         """The image coordinates the widget shows."""
@@ -142,7 +164,12 @@ class Viewport:
         self.fit = False
 
     def set_split(self, fraction: float) -> None:
-        self.split = min(1.0, max(0.0, fraction))
+        """Put the divider at ``fraction`` of the photo's width, as the photo is on screen now."""
+        fraction = min(1.0, max(0.0, fraction))
+        if self.image_size is None or self.size[0] <= 0:
+            self.screen_split = fraction
+            return
+        self.screen_split = self.image_to_widget((fraction * self.image_size[0], 0.0))[0] / self.size[0]
 
     def render_view(self) -> RenderView | None:
         """The part of the photo the restored view needs now, at screen resolution."""

@@ -46,8 +46,8 @@ def test_fit_then_zoom_keeps_the_point_under_the_cursor(canvas: ImageCanvas) -> 
 
 def test_split_shows_before_left_after_right(canvas: ImageCanvas) -> None:
     canvas.set_mode(ViewMode.SPLIT)
-    canvas.set_split(0.25)
     canvas.zoom_actual()
+    canvas.set_split(0.25)
     shot = qimage_to_rgb8(canvas.grab().toImage())
     o = canvas.image_to_widget(QPointF(0, 0)).toPoint()
     y = o.y() + 280  # below the face boxes
@@ -176,8 +176,8 @@ def test_the_before_side_shows_the_original_resampled_as_the_after_side(canvas: 
 
 def test_faces_finished_in_a_render_under_way_fill_in_the_restored_side(canvas: ImageCanvas) -> None:
     canvas.set_mode(ViewMode.SPLIT)
-    canvas.set_split(0.25)
     canvas.zoom_actual()
+    canvas.set_split(0.25)
     green = np.zeros((40, 40, 3), np.uint8)
     green[..., 1] = 200
     for x in (10, 300):  # one patch left of the divider, one right of it
@@ -206,3 +206,40 @@ def test_before_the_first_result_finished_faces_fill_in_the_photo(qtbot) -> None
     shot = qimage_to_rgb8(widget.grab().toImage())
     assert tuple(shot[o.y() + 30, o.x() + 30]) == (250, 250, 250)
     assert tuple(shot[o.y() + 100, o.x() + 100]) == (90, 90, 90)
+
+
+@pytest.mark.parametrize("zoom", [0.3, 2.0, 6.0])
+@pytest.mark.parametrize("anchor", [(5.0, 5.0), (320.0, 240.0), (630.0, 470.0)])
+def test_the_divider_stays_on_screen_where_it_was_while_zooming(
+    canvas: ImageCanvas, zoom: float, anchor: tuple[float, float]
+) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.zoom_to_fit()
+    canvas.set_split(0.5)
+    x = canvas.divider_x()
+    canvas.set_zoom(zoom, QPointF(*anchor))
+    o, end = canvas.image_to_widget(QPointF(0, 0)), canvas.image_to_widget(QPointF(400, 300))
+    shown = (max(o.x(), 0), min(end.x(), canvas.width()))
+    assert shown[0] <= canvas.divider_x() <= shown[1]  # on screen, on the photo
+    if shown[0] <= x <= shown[1]:
+        assert canvas.divider_x() == pytest.approx(x)  # where the user left it
+    shot = qimage_to_rgb8(canvas.grab().toImage())
+    y = min(max(round(canvas.image_to_widget(QPointF(0, 290)).y()), 0), canvas.height() - 1)
+    d = round(canvas.divider_x())
+    if d - 4 > shown[0]:
+        assert tuple(shot[y, d - 4]) == (200, 0, 0)  # before, left of it
+    if d + 4 < shown[1]:
+        assert tuple(shot[y, d + 4]) == (0, 0, 200)  # after, right of it
+    assert 0 <= canvas.split <= 1
+
+
+def test_a_side_panned_off_screen_loses_its_label(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.zoom_to_fit()
+    canvas.set_split(0.5)
+    assert canvas._view.sides_shown() == (True, True)
+    canvas.set_zoom(4.0, QPointF(600, 240))  # the photo's right end fills the screen
+    canvas._view.pan(-canvas.width(), 0)  # further: its right edge is left of the divider's place
+    assert canvas._view.sides_shown() == (True, False)
+    canvas._view.pan(canvas.width() / 2, 0)  # back: the after side shows again
+    assert canvas._view.sides_shown() == (True, True)
