@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from restore_core.errors import OutputError
@@ -31,6 +31,17 @@ JSON_FILTER = "JSON (*.json)"
 _FILTER_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WebP": ".webp", "HEIC": ".heic", "JSON": ".json"}
 
 
+def filter_for(file_name: str, filters: str) -> str:
+    """The entry of ``filters`` whose patterns hold ``file_name``'s extension (the dialog opens
+    on it, so the type shown is the type of the name proposed); the first entry otherwise."""
+    entries = filters.split(";;")
+    suffix = Path(file_name).suffix.lower()
+    def patterns(entry: str) -> list[str]:
+        return entry[entry.find("(") + 1 : entry.rfind(")")].lower().split()
+
+    return next((entry for entry in entries if suffix and f"*{suffix}" in patterns(entry)), entries[0])
+
+
 def faces_json_beside(image_path: Path) -> Path:
     """Where the faces report of an exported image goes: ``<name>_faces.json`` beside it."""
     return image_path.with_name(f"{image_path.stem}_faces.json")
@@ -47,7 +58,7 @@ def ask_save_path(
     folder = store.folder("export")
     start = str(Path(folder) / file_name) if folder else file_name
     chosen, selected_filter = QFileDialog.getSaveFileName(
-        parent, title, start, filters, options=QFileDialog.Option.DontConfirmOverwrite
+        parent, title, start, filters, filter_for(file_name, filters), QFileDialog.Option.DontConfirmOverwrite
     )
     if not chosen:
         return None
@@ -92,20 +103,24 @@ class Exporter(QObject):
         store: SettingsStore,
         split: Callable[[], float],
         status: Callable[[str, int], None],
+        notify: Callable[[str, list[tuple[str, Callable[[], object]]]], None],
         show_error: Callable[[str, str], None],
         show_busy: Callable[[bool], None],
     ) -> None:
         """``parent`` owns the actions and dialogs; ``split`` is the divider's position for a
-        split comparison; ``status`` shows a message for some milliseconds (0: until replaced)."""
+        split comparison; ``status`` shows a message for some milliseconds (0: until replaced);
+        ``notify(text, actions)`` shows a message with buttons (Open folder after an export)."""
         super().__init__(parent)
         self._parent = parent
         self._session, self._service, self._store = session, service, store
         self._split, self._status, self._show_error, self._show_busy = split, status, show_error, show_busy
+        self._notify = notify
         self._tickets: dict[int, Settings | None] = {}  # ticket -> the Settings of the photo it writes
         self.export_action = make_action("export", parent, self.choose_export)
         self.comparison_action = make_action("export_comparison", parent, self.choose_comparison)
         self.faces_action = make_action("export_faces", parent, self.choose_faces)
-        self.faces_json_option = self._option("Write Faces JSON With Exports", "export_faces_json", True)
+        # Off unless asked: most people want the photo, not a report beside every export.
+        self.faces_json_option = self._option("Write Faces JSON With Exports", "export_faces_json", False)
         self.split_option = self._option("Comparison Split at the Divider", "comparison_split", False)
         self.labels_option = self._option("Label the Comparison (Before, After)", "comparison_labels", True)
         service.signals.exported.connect(self._exported)
@@ -191,6 +206,12 @@ class Exporter(QObject):
         if ticket in self._tickets:
             settings = self._tickets.pop(ticket)
             self._status("Saved " + ", ".join(str(p) for p in paths), 10000)
+            if paths:
+                folder = paths[0].parent
+                self._notify(
+                    f"Saved {', '.join(p.name for p in paths)} in {folder}",
+                    [("Open Folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))],
+                )
             self.succeeded.emit(ticket, settings)
 
     def _failed(self, ticket: int, stage: str, message: str) -> None:

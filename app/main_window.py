@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
             store=self.store,
             split=lambda: self.canvas.split,
             status=status,
+            notify=lambda text, actions: self.message_bar.show_message(text, actions=actions),
             show_error=self.show_error,
             show_busy=self.work_status.show_busy,
         )

@@ -153,6 +153,7 @@ def test_export_writes_the_photo_report_and_comparison(qtbot, loaded: MainWindow
     asked: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
     _show_at_100_percent(qtbot, win)
+    win.exporter.faces_json_option.setChecked(True)  # the report beside the photo, as asked
     out = tmp_path / "restored.png"
     with qtbot.waitSignal(win.service.signals.exported, timeout=WAIT_MS):
         assert win.exporter.export_image(out) is not None
@@ -440,12 +441,7 @@ def test_leaving_a_photo_with_unexported_edits_asks_save_discard_or_cancel(
     assert drop_files(win.canvas, [first])
     qtbot.waitUntil(lambda: win.image.path == first, timeout=WAIT_MS)
     assert len(asked) == 4
-    assert sorted(p.name for p in exports.iterdir()) == [
-        "kept.png",
-        "kept_faces.json",
-        "second.png",
-        "second_faces.json",
-    ]
+    assert sorted(p.name for p in exports.iterdir()) == ["kept.png", "second.png"]  # no reports unless asked
 
 
 def test_an_unpublished_model_file_is_noted_once_per_session(qtbot, loaded: MainWindow) -> None:
