@@ -36,6 +36,7 @@ def filter_for(file_name: str, filters: str) -> str:
     on it, so the type shown is the type of the name proposed); the first entry otherwise."""
     entries = filters.split(";;")
     suffix = Path(file_name).suffix.lower()
+
     def patterns(entry: str) -> list[str]:
         return entry[entry.find("(") + 1 : entry.rfind(")")].lower().split()
 
