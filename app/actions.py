@@ -61,6 +61,12 @@ ACTIONS: dict[str, ActionSpec] = {
     "fit": ActionSpec("&Fit in Window", ("0",)),
     "actual": ActionSpec("&Actual Pixels (100%)", ("1",)),
     "boxes": ActionSpec("Show Face &Boxes", ("B",), help="Show or hide the face boxes"),
+    "masks": ActionSpec(
+        "Show Blend &Masks",
+        ("M",),
+        "Tint where each restored face is blended into the photo",
+        "Show or hide where each face is blended in",
+    ),
     "shortcuts_help": ActionSpec("&Keyboard Shortcuts"),
     "about": ActionSpec("&About Facemend"),
 }

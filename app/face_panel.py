@@ -37,6 +37,8 @@ from .files import local_files
 from .qimage import rgb8_to_qimage
 from .widgets import ValueSlider, compact_combo, fill_combo, panel_form, select_data
 
+#: how each blend mask is said in the face list
+MASK_NAMES = {"parsing": "parsed face", "box": "box blend"}
 THUMB = 64  # logical pixels per thumbnail in the list
 MODEL_NAMES = dict(MODEL_CHOICES)
 
@@ -308,7 +310,9 @@ class FacePanel(QWidget):
         lines = [f"Face {index + 1}", f"score {face.score:.2f}, {face.size:.0f} px"]
         render = self._renders.get(index)
         if render is not None and render.model:
-            lines.append(MODEL_NAMES.get(render.model, render.model) + (" (preview)" if render.preview else ""))
+            mask = MASK_NAMES.get(render.mask or "", "")
+            model = MODEL_NAMES.get(render.model, render.model) + (" (preview)" if render.preview else "")
+            lines.append(f"{model}, {mask}" if mask else model)
         if dict(self._settings.overrides).get(index, FaceOverride()) != FaceOverride():
             lines[0] += "  (own settings)"
         return "\n".join(lines)

@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
             store=self.store,
             docks=(self.faces_dock, self.settings_dock),
             set_view_mode=self.set_view_mode,
+            set_masks_shown=self.preview.set_masks_shown,
             open_paths=self.open_paths,
             engine_description=lambda: self.device_description,
         )

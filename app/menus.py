@@ -43,6 +43,7 @@ class WindowCommands:
         store: SettingsStore,
         docks: Sequence[QDockWidget],
         set_view_mode: Callable[[ViewMode], None],
+        set_masks_shown: Callable[[bool], None],
         open_paths: Callable[[list[Path]], None],
         engine_description: Callable[[], str],
     ) -> None:
@@ -78,6 +79,9 @@ class WindowCommands:
         self.boxes.setCheckable(True)
         self.boxes.setChecked(True)
         self.boxes.toggled.connect(canvas.set_show_boxes)
+        self.masks = make_action("masks", main)
+        self.masks.setCheckable(True)
+        self.masks.toggled.connect(set_masks_shown)
         self.shortcuts_help = make_action("shortcuts_help", main, self.show_shortcuts)
         self.about = make_action("about", main, self._show_about)
         self._build_menus(exporter)
@@ -109,7 +113,7 @@ class WindowCommands:
         view_menu.addSeparator()
         view_menu.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual])
         view_menu.addSeparator()
-        view_menu.addAction(self.boxes)
+        view_menu.addActions([self.boxes, self.masks])
         view_menu.addActions([dock.toggleViewAction() for dock in self._docks])
 
         help_menu = bar.addMenu("&Help")

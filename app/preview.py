@@ -12,7 +12,7 @@ from superqt.utils import QSignalThrottler
 
 from .canvas import ImageCanvas
 from .components import ImageRef, PhotoSession, RenderView
-from .qimage import rgb8_to_qimage
+from .qimage import mask_to_qimage, rgb8_to_qimage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,7 +46,9 @@ class Preview(QObject):
         self._throttle.setTimeout(RENDER_THROTTLE_MS)
         self._throttle.triggered.connect(self.request)
         self._waiting = False  # a change waits for the throttle
+        self._masks_shown = False
         canvas.view_changed.connect(self._on_view_changed)
+        service.signals.masks.connect(self._show_masks)
 
     @property
     def pending(self) -> bool:
@@ -66,7 +68,7 @@ class Preview(QObject):
             # the whole photo; showing it changes the view and asks again, cancelling this render.
             showing = self._canvas_image_id == image.id
             self._rendering_view = self._canvas.render_view() if showing else None
-            self._service.render(image, self._session.settings, self._rendering_view)
+            self._service.render(image, self._session.settings, self._rendering_view, masks=self._masks_shown)
             self._show_busy(True)
 
     def _on_view_changed(self) -> None:
@@ -92,6 +94,19 @@ class Preview(QObject):
             self._before_view = (view_key, rgb8_to_qimage(result.original_rgb8))
         self._canvas.set_after(rgb8_to_qimage(result.rgb8), result.region, self._before_view[1])
         return True
+
+    def set_masks_shown(self, shown: bool) -> None:
+        """The blend masks over the restored side (View > Show Blend Masks): asked for with every
+        render while shown; hiding them needs no render."""
+        self._masks_shown = shown
+        if not shown:
+            self._canvas.set_mask_overlay(None)
+        elif self._session.image is not None:
+            self.request()
+
+    def _show_masks(self, ticket: int, weight: np.ndarray) -> None:
+        if self._masks_shown and ticket == self.shown_ticket:
+            self._canvas.set_mask_overlay(mask_to_qimage(weight))
 
     def show_face(self, ticket: int, done: FaceDone) -> None:
         """A face of the latest render finished: its pixels fill in on the canvas at once."""

@@ -26,6 +26,23 @@ def rgb8_to_qimage(rgb: np.ndarray) -> QImage:
     return image
 
 
+#: the mask overlay's tint and its opacity where a face is blended in fully
+MASK_TINT = (255, 40, 200)
+MASK_OPACITY = 0.55
+
+
+def mask_to_qimage(weight: np.ndarray) -> QImage:
+    """A float 0..1 H x W blend weight -> a tinted, translucent overlay (RGBA8888 that owns its pixels)."""
+    height, width = weight.shape
+    rgba = np.empty((height, width, 4), np.uint8)
+    rgba[..., :3] = MASK_TINT
+    rgba[..., 3] = np.clip(weight * (MASK_OPACITY * 255) + 0.5, 0, 255).astype(np.uint8)
+    image = QImage(width, height, QImage.Format.Format_RGBA8888)
+    if width and height:
+        _rows(image)[:, : width * 4] = rgba.reshape(height, width * 4)
+    return image
+
+
 def qimage_to_rgb8(image: QImage) -> np.ndarray:
     """Any QImage -> a new H x W x 3 uint8 array (alpha, if any, composited on black by Qt)."""
     rgb = image.convertToFormat(QImage.Format.Format_RGB888)

@@ -45,6 +45,7 @@ class RenderRequest:
     image: ImageRef
     settings: Settings
     view: RenderView | None = None  # None: the whole photo at full size
+    masks: bool = False  # also each restored face's blend mask over the view (``masks`` signal)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class WorkerSignals(QObject):
     opened = Signal(object)  # OpenedImage
     detected = Signal(object)  # Detection
     rendered = Signal(int, object)  # ticket, RenderResult
+    #: ticket, float32 H x W 0..1: where each restored face of that render is blended in
+    masks = Signal(int, object)
     progress = Signal(int, object)  # ticket, ProgressEvent
     exported = Signal(int, object)  # ticket, list[Path]
     #: ticket, what failed ("open", "detect", "render" or "export"), message for the user
@@ -285,6 +288,8 @@ class RenderWorker(QObject):
             allow_preview=allow_preview,
         )
         self._signals.rendered.emit(job.ticket, result)
+        if job.masks and not result.preview:
+            self._signals.masks.emit(job.ticket, self._engine.mask_overlay(job.settings, result))
         return result
 
     def _run_export(self, job: ExportRequest) -> None:
@@ -379,12 +384,15 @@ class RenderService(QObject):
         self._ticket += 1
         return self._ticket
 
-    def render(self, image: ImageRef, settings: Settings, view: RenderView | None = None) -> int:
-        """Ask for the preview of ``view`` (default: the whole photo at full size)."""
+    def render(
+        self, image: ImageRef, settings: Settings, view: RenderView | None = None, *, masks: bool = False
+    ) -> int:
+        """Ask for the preview of ``view`` (default: the whole photo at full size), and with
+        ``masks`` the faces' blend masks over it."""
         ticket = self._next_ticket()
         self.latest_render_ticket = ticket
         with self._mailbox.lock:
-            self._mailbox.render = RenderRequest(ticket, image, settings, view)
+            self._mailbox.render = RenderRequest(ticket, image, settings, view, masks)
             if self._mailbox.running_render and self._mailbox.running_cancel is not None:
                 self._mailbox.running_cancel.set()
         self._doorbell.ring.emit()

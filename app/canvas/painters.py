@@ -35,6 +35,8 @@ class Scene:
     after_region: QRectF  # image pixels the two views cover
     #: faces finished in the render under way: (image rect, pixels) over the restored side
     patches: tuple[tuple[QRectF, QImage], ...]
+    #: View > Show Blend Masks: each restored face's paste-back weight over the after view, tinted
+    mask: QImage | None
     faces: tuple[FaceBox, ...]
     show_boxes: bool
     drop_face: int | None  # face under a photo being dragged in
@@ -75,14 +77,14 @@ def paint_images(painter: QPainter, scene: Scene) -> None:
         if side_by_side:
             _paint_view(painter, scene, before, after_origin, whole, live)
     elif mode is ViewMode.AFTER:
-        _paint_view(painter, scene, after, zero, whole, patches)
+        _paint_view(painter, scene, after, zero, whole, patches, scene.mask)
     elif mode is ViewMode.SIDE_BY_SIDE:
         _paint_view(painter, scene, before, zero, whole)
-        _paint_view(painter, scene, after, after_origin, whole, patches)
+        _paint_view(painter, scene, after, after_origin, whole, patches, scene.mask)
     else:  # split: before left of the divider, after right of it, on the same pixel grid
         cut = round(view.split * w)
         _paint_view(painter, scene, before, zero, QRectF(0, 0, cut, h))
-        _paint_view(painter, scene, after, zero, QRectF(cut, 0, w - cut, h), patches)
+        _paint_view(painter, scene, after, zero, QRectF(cut, 0, w - cut, h), patches, scene.mask)
     painter.restore()
 
 
@@ -93,10 +95,11 @@ def _paint_view(
     origin: QPointF,
     part: QRectF,
     patches: tuple[tuple[QRectF, QImage], ...] = (),
+    mask: QImage | None = None,
 ) -> None:
     """``part`` of the photo (image pixels) from a rendered ``view``, placed at ``origin``;
     where the view does not reach (none yet, just panned or zoomed out), the original. Then the
-    ``patches`` of faces finished since that view was rendered."""
+    ``patches`` of faces finished since that view was rendered, and the view's blend ``mask``."""
     x0, y0, x1, y1 = scene.view.visible()
     needed = part.intersected(QRectF(QPointF(x0, y0), QPointF(x1, y1)).translated(-origin))
     painter.save()
@@ -107,6 +110,8 @@ def _paint_view(
         painter.drawImage(scene.after_region.translated(origin), view, QRectF(view.rect()))
     for rect, patch in patches:
         painter.drawImage(rect.translated(origin), patch, QRectF(patch.rect()))
+    if mask is not None:
+        painter.drawImage(scene.after_region.translated(origin), mask, QRectF(mask.rect()))
     painter.restore()
 
 

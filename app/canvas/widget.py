@@ -53,6 +53,7 @@ class ImageCanvas(QWidget):
         self._after_region = QRectF()  # image pixels the two views cover
         #: faces that finished in the render under way (image rect, pixels), until its result shows
         self._patches: list[tuple[QRectF, QImage]] = []
+        self._mask: QImage | None = None  # the blend masks over the after view (same region)
         self._faces: tuple[FaceBox, ...] = ()
         self._holding_original = False
         self._drag: str | None = None  # "divider" or "pan"
@@ -75,6 +76,7 @@ class ImageCanvas(QWidget):
         self._after = None
         self._before_view = None
         self._patches = []
+        self._mask = None
         self._faces = ()
         self._viewport.fit = True
         self._refit()
@@ -92,6 +94,7 @@ class ImageCanvas(QWidget):
         self._after = after
         self._before_view = before_view if after is not None else None
         self._patches = []
+        self._mask = None  # a new view's masks follow it
         if after is not None:
             if region is None:
                 assert self._before is not None
@@ -105,6 +108,15 @@ class ImageCanvas(QWidget):
         the restored side until that render's result (or the next) replaces the restored view."""
         self._patches.append((rect, patch))
         self.update()
+
+    def set_mask_overlay(self, mask: QImage | None) -> None:
+        """The blend masks over the current after view (``None`` hides them)."""
+        self._mask = mask if self._after is not None else None
+        self.update()
+
+    @property
+    def shows_mask_overlay(self) -> bool:
+        return self._mask is not None
 
     def image_size(self) -> tuple[int, int]:
         """The photo's width and height (image pixels); (0, 0) before one is shown."""
@@ -218,6 +230,7 @@ class ImageCanvas(QWidget):
             before_view=self._before_view,
             after_region=self._after_region,
             patches=tuple(self._patches),
+            mask=self._mask,
             faces=self._faces,
             show_boxes=self._show_boxes,
             drop_face=self._drop_face,
