@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self.canvas.reference_dropped.connect(self.set_reference)
         self.canvas.zoom_changed.connect(self.work_status.show_zoom)
         panel = self.face_panel
+        panel.list.currentRowChanged.connect(self.canvas.set_current_face)
         panel.selection_toggled.connect(self.select_face)
         panel.select_all_requested.connect(self.commands.select_all.trigger)
         panel.select_none_requested.connect(self.commands.select_none.trigger)
@@ -381,6 +382,7 @@ class MainWindow(QMainWindow):
 
     def _show_faces(self, faces: tuple[DetectedFace, ...], settings: Settings) -> None:
         self.face_panel.set_faces(faces, settings)
+        self.canvas.set_current_face(self.face_panel.current_face())
         self._show_face_boxes()
 
     def _on_settings_changed(self, settings: Settings, origin: str) -> None:

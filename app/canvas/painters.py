@@ -22,6 +22,8 @@ SELECTED = QColor(72, 200, 120)
 EXCLUDED = QColor(200, 200, 200)
 DIVIDER = QColor(255, 255, 255)
 DROP_TARGET = QColor(80, 190, 255)
+CURRENT = QColor(255, 200, 40)  # the face being edited in the face panel
+RESTORED_BOX_OPACITY = 0.35
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Scene:
     #: View > Show Blend Masks: each restored face's paste-back weight over the after view, tinted
     mask: QImage | None
     faces: tuple[FaceBox, ...]
+    current_face: int | None  # the face the face panel edits
     show_boxes: bool
     drop_face: int | None  # face under a photo being dragged in
     holding_original: bool
@@ -116,39 +119,57 @@ def _paint_view(
 
 
 def paint_faces(painter: QPainter, scene: Scene) -> None:
+    """The face boxes: the face being edited stands out, boxes over the restored side are
+    faint (they would hide what the user is judging), and a score shows on hover, not here."""
     if not scene.show_boxes:
         return
-    origins = [QPointF(0, 0)]
-    if scene.view.mode is ViewMode.SIDE_BY_SIDE:
-        origins.append(_point(scene.view.after_origin()))
+    view, width, height = scene.view, scene.size[0], scene.size[1]
+    passes: list[tuple[QPointF, QRectF, float]] = [(QPointF(0, 0), QRectF(0, 0, width, height), 1.0)]
+    if view.mode is ViewMode.SIDE_BY_SIDE:
+        passes.append((_point(view.after_origin()), QRectF(0, 0, width, height), RESTORED_BOX_OPACITY))
+    elif scene.shows_after and view.mode is ViewMode.AFTER:
+        passes = [(QPointF(0, 0), QRectF(0, 0, width, height), RESTORED_BOX_OPACITY)]
+    elif scene.shows_after and view.mode is ViewMode.SPLIT:
+        cut = view.divider_x()
+        passes = [
+            (QPointF(0, 0), QRectF(0, 0, cut, height), 1.0),
+            (QPointF(0, 0), QRectF(cut, 0, width - cut, height), RESTORED_BOX_OPACITY),
+        ]
     font = QFont(scene.font)
     font.setBold(True)
     painter.setFont(font)
-    metrics = painter.fontMetrics()
-    for origin in origins:
+    for origin, clip, opacity in passes:
+        painter.save()
+        painter.setClipRect(clip)
+        painter.setOpacity(opacity)
         for face in scene.faces:
-            color = SELECTED if face.selected else EXCLUDED
-            rect = _widget_rect(scene, face.box, origin)
-            pen = QPen(color, 2 if face.selected else 1.5)
-            pen.setStyle(Qt.PenStyle.SolidLine if face.selected else Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(rect)
-            # index and score when the box is wide enough on screen, the index alone when it
-            # is small, nothing on tiny boxes (a crowd would be buried under labels)
-            label = f"{face.index + 1}  {face.score:.2f}"
-            if metrics.horizontalAdvance(label) + 8 > rect.width() * 1.5:
-                label = f"{face.index + 1}"
-                if metrics.horizontalAdvance(label) + 8 > rect.width() * 1.5:
-                    continue
-            text_w = metrics.horizontalAdvance(label) + 8
-            text_h = metrics.height() + 2
-            tag = QRectF(rect.left() - 1, rect.top() - text_h, text_w, text_h)
-            if tag.top() < 0:
-                tag.moveTop(rect.top())
-            painter.fillRect(tag, color)
-            painter.setPen(QColor(20, 20, 20))
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+            _paint_face(painter, scene, face, origin)
+        painter.restore()
+
+
+def _paint_face(painter: QPainter, scene: Scene, face: FaceBox, origin: QPointF) -> None:
+    color = SELECTED if face.selected else EXCLUDED
+    current = face.index == scene.current_face
+    rect = _widget_rect(scene, face.box, origin)
+    pen = QPen(CURRENT if current else color, 3.5 if current else 2 if face.selected else 1.5)
+    pen.setStyle(Qt.PenStyle.SolidLine if face.selected or current else Qt.PenStyle.DashLine)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(rect)
+    # the face's number when the box is wide enough on screen; nothing on tiny boxes (a crowd
+    # would be buried under labels)
+    label = f"{face.index + 1}"
+    metrics = painter.fontMetrics()
+    if metrics.horizontalAdvance(label) + 8 > rect.width() * 1.5:
+        return
+    text_w = metrics.horizontalAdvance(label) + 8
+    text_h = metrics.height() + 2
+    tag = QRectF(rect.left() - 1, rect.top() - text_h, text_w, text_h)
+    if tag.top() < 0:
+        tag.moveTop(rect.top())
+    painter.fillRect(tag, CURRENT if current else color)
+    painter.setPen(QColor(20, 20, 20))
+    painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
 
 def paint_drop_target(painter: QPainter, scene: Scene) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QFocusEvent,
+    QHelpEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -24,7 +25,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ..components import RenderView
 from ..components.viewport import ZOOM_STEP, FaceBox, ViewMode, Viewport
@@ -55,6 +56,7 @@ class ImageCanvas(QWidget):
         self._patches: list[tuple[QRectF, QImage]] = []
         self._mask: QImage | None = None  # the blend masks over the after view (same region)
         self._faces: tuple[FaceBox, ...] = ()
+        self._current_face: int | None = None
         self._holding_original = False
         self._drag: str | None = None  # "divider" or "pan"
         self._drag_last = QPointF()
@@ -129,6 +131,32 @@ class ImageCanvas(QWidget):
     def set_faces(self, faces: tuple[FaceBox, ...]) -> None:
         self._faces = faces
         self.update()
+
+    def set_current_face(self, index: int | None) -> None:
+        """The face the face panel edits: its box stands out."""
+        self._current_face = index if index is not None and index >= 0 else None
+        self.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.face_tooltip(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def face_tooltip(self, widget_point: QPointF) -> str:
+        """What hovering a face box says: its number, detection score and size, what a click does."""
+        index = self.face_at(widget_point)
+        face = next((f for f in self._faces if f.index == index), None)
+        if face is None:
+            return ""
+        size = max(face.box[2] - face.box[0], face.box[3] - face.box[1])
+        action = "exclude it" if face.selected else "restore it"
+        return f"Face {face.index + 1}: detection score {face.score:.2f}, {size:.0f} px. Click to {action}."
 
     def set_show_boxes(self, show: bool) -> None:
         self._show_boxes = show
@@ -232,6 +260,7 @@ class ImageCanvas(QWidget):
             patches=tuple(self._patches),
             mask=self._mask,
             faces=self._faces,
+            current_face=self._current_face,
             show_boxes=self._show_boxes,
             drop_face=self._drop_face,
             holding_original=self._holding_original,

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.canvas import ImageCanvas
-from app.canvas.painters import DROP_TARGET
+from app.canvas.painters import CURRENT, DROP_TARGET, EXCLUDED, SELECTED
 from app.components import RenderView
 from app.components.viewport import SIDE_GAP, VIEW_GRID, FaceBox, ViewMode
 from app.qimage import qimage_to_rgb8, rgb8_to_qimage
@@ -243,3 +243,33 @@ def test_a_side_panned_off_screen_loses_its_label(canvas: ImageCanvas) -> None:
     assert canvas._view.sides_shown() == (True, False)
     canvas._view.pan(canvas.width() / 2, 0)  # back: the after side shows again
     assert canvas._view.sides_shown() == (True, True)
+
+
+def test_a_face_box_says_its_score_on_hover_not_on_the_photo(canvas: ImageCanvas) -> None:
+    inside = canvas.image_to_widget(QPointF(100, 100))
+    assert canvas.face_tooltip(inside) == "Face 1: detection score 0.98, 100 px. Click to exclude it."
+    excluded = canvas.image_to_widget(QPointF(290, 100))
+    assert canvas.face_tooltip(excluded).endswith("Click to restore it.")
+    assert canvas.face_tooltip(canvas.image_to_widget(QPointF(200, 250))) == ""
+
+
+def test_the_edited_face_stands_out_and_boxes_fade_over_the_restored_side(canvas: ImageCanvas) -> None:
+    canvas.set_mode(ViewMode.SPLIT)
+    canvas.zoom_actual()
+    canvas.set_split(0.5)  # face 0 (50..150) left of the divider, face 1 (250..330) right of it
+
+    def edge(x: float, y: float) -> tuple[int, ...]:
+        at = canvas.image_to_widget(QPointF(x, y)).toPoint()
+        return tuple(int(v) for v in qimage_to_rgb8(canvas.grab().toImage())[at.y(), at.x()])
+
+    left_edge = edge(50, 120)  # face 0's left side, over the original
+    assert left_edge == (SELECTED.red(), SELECTED.green(), SELECTED.blue())
+    canvas.set_current_face(0)
+    assert edge(50, 120) == (CURRENT.red(), CURRENT.green(), CURRENT.blue())
+    # face 1's (dashed) box lies over the restored side: drawn faint, mixed with the after pixels
+    canvas.set_current_face(None)
+    excluded = (EXCLUDED.red(), EXCLUDED.green(), EXCLUDED.blue())
+    faint = {edge(250, y) for y in range(60, 141, 2)} - {(0, 0, 200)}
+    assert faint and excluded not in faint
+    canvas.set_split(1.0)  # all of the photo shows the original: the box at full strength
+    assert excluded in {edge(250, y) for y in range(60, 141, 2)}
