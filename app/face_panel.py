@@ -101,6 +101,7 @@ class ReferenceSlot(QFrame):
         self.show_reference(None)
 
     def show_reference(self, path: str | None) -> None:
+        self.picture.setVisible(path is not None)  # no empty square beside the hint
         if path is None:
             self.picture.clear()
             self.caption.setText("No reference photo. Drop a sharper photo of the same person here or on the face box.")
@@ -310,9 +311,9 @@ class FacePanel(QWidget):
         lines = [f"Face {index + 1}", f"score {face.score:.2f}, {face.size:.0f} px"]
         render = self._renders.get(index)
         if render is not None and render.model:
-            mask = MASK_NAMES.get(render.mask or "", "")
-            model = MODEL_NAMES.get(render.model, render.model) + (" (preview)" if render.preview else "")
-            lines.append(f"{model}, {mask}" if mask else model)
+            lines.append(MODEL_NAMES.get(render.model, render.model) + (" (preview)" if render.preview else ""))
+            if render.mask in MASK_NAMES:
+                lines.append(MASK_NAMES[render.mask])
         if dict(self._settings.overrides).get(index, FaceOverride()) != FaceOverride():
             lines[0] += "  (own settings)"
         return "\n".join(lines)

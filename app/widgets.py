@@ -104,6 +104,9 @@ def select_data(combo: QComboBox, value: object) -> None:
     combo.blockSignals(blocked)
 
 
+MESSAGE_LINES = 4  # the most lines the message bar takes
+
+
 class MessageBar(QFrame):
     """A dismissable notice above the canvas, with optional action buttons (non-modal)."""
 
@@ -116,6 +119,9 @@ class MessageBar(QFrame):
         # long unbreakable text (paths, URLs) must wrap, not widen the window and squeeze the docks
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # in a narrow window a long notice must not push the photo off the canvas: a few lines
+        # show, the whole text is in the tooltip
+        self.label.setMaximumHeight(self.label.fontMetrics().lineSpacing() * MESSAGE_LINES)
         self._buttons: list[QPushButton] = []
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(10, 6, 6, 6)
