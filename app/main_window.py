@@ -33,10 +33,11 @@ from .canvas import ImageCanvas
 from .clipboard import PastedPhotos
 from .components import Detection, ImageRef, PhotoSession
 from .components.remembered import remembered, remembered_text
-from .components.selection import select_all, select_none, set_selected
+from .components.selection import select_all, select_none
 from .components.viewport import FaceBox, ViewMode
 from .controls import ControlsPanel
 from .export import Exporter
+from .face_edits import FaceEdits
 from .face_panel import FacePanel
 from .files import folder_photos, local_files, photo_filter
 from .hold_original import SpaceHoldsOriginal
@@ -106,6 +107,9 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self.work_status = WorkStatus(self.statusBar(), self.service.cancel)
+        self.face_edits = FaceEdits(
+            self, session=self.session, store=self.store, edit=self.edit, show_error=self.show_error
+        )
         self.preview = Preview(self.session, self.service, self.canvas, self.work_status.show_busy, self)
         status = self.statusBar().showMessage
         self.exporter = Exporter(
@@ -199,26 +203,20 @@ class MainWindow(QMainWindow):
         self.exporter.failed.connect(self._on_export_failed)
         self.controls.edited.connect(self.edit)
         self.controls.edit_finished.connect(self.history.seal)
-        self.canvas.face_clicked.connect(self.toggle_face)
+        self.canvas.face_clicked.connect(self.face_edits.toggle)
         self.canvas.files_dropped.connect(self.open_paths)
-        self.canvas.reference_dropped.connect(self.set_reference)
+        self.canvas.reference_dropped.connect(self.face_edits.set_reference)
         self.canvas.zoom_changed.connect(self.work_status.show_zoom)
         panel = self.face_panel
         panel.list.currentRowChanged.connect(self.canvas.set_current_face)
-        panel.selection_toggled.connect(self.select_face)
+        panel.selection_toggled.connect(self.face_edits.select)
         panel.select_all_requested.connect(self.commands.select_all.trigger)
         panel.select_none_requested.connect(self.commands.select_none.trigger)
-        panel.override_edited.connect(self._edit_override)
+        panel.override_edited.connect(self.face_edits.override)
         panel.override_finished.connect(self.history.seal)
-        panel.reference_dropped.connect(self.set_reference)
-        panel.reference_browse_requested.connect(self._choose_reference)
-        panel.reference_cleared.connect(
-            lambda i: self.edit(
-                self.settings.with_override(i, reference=None, reference_face=None),
-                "",
-                f"Clear reference (face {i + 1})",
-            )
-        )
+        panel.reference_dropped.connect(self.face_edits.set_reference)
+        panel.reference_browse_requested.connect(self.face_edits.choose_reference)
+        panel.reference_cleared.connect(self.face_edits.clear_reference)
 
     def _restore_layout(self) -> None:
         geometry, state = self.store.geometry(), self.store.window_state()
@@ -377,9 +375,6 @@ class MainWindow(QMainWindow):
                 return
         self.history.push(settings, key, text)
 
-    def _edit_override(self, index: int, changes: dict, key: str, text: str) -> None:
-        self.edit(self.settings.with_override(index, **changes), f"{key}:{index}", text)
-
     def _show_faces(self, faces: tuple[DetectedFace, ...], settings: Settings) -> None:
         self.face_panel.set_faces(faces, settings)
         self.canvas.set_current_face(self.face_panel.current_face())
@@ -400,33 +395,6 @@ class MainWindow(QMainWindow):
     def _show_face_boxes(self) -> None:
         s = self.settings
         self.canvas.set_faces(tuple(FaceBox(i, f.box, f.score, s.is_selected(i)) for i, f in enumerate(self.faces)))
-
-    def select_face(self, index: int, selected: bool) -> None:
-        text = f"{'Include' if selected else 'Exclude'} face {index + 1}"
-        self.edit(set_selected(self.settings, index, selected, len(self.faces)), "", text)
-
-    def toggle_face(self, index: int) -> None:
-        self.select_face(index, not self.settings.is_selected(index))
-
-    def set_reference(self, index: int, path: Path) -> None:
-        if not path.is_file():
-            self.show_error("Cannot use that reference", f"{path}: not a file")
-            return
-        self.store.set_folder("reference", path.parent)
-        self.edit(
-            self.settings.with_override(index, reference=str(path), reference_face=None),
-            "",
-            f"Reference photo (face {index + 1})",
-        )
-
-    def _choose_reference(self, index: int) -> None:
-        if index < 0:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, f"Reference photo for face {index + 1}", self.store.folder("reference"), photo_filter()
-        )
-        if path:
-            self.set_reference(index, Path(path))
 
     # ================================================================ rendering
     def _on_rendered(self, ticket: int, result: RenderResult) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_helpers import TEST_SETTINGS, WAIT_MS
+from gui_helpers import TEST_SETTINGS, WAIT_MS, drop_files, wait_for_render
 from PySide6.QtCore import QSettings
 
 from app.main_window import MainWindow
@@ -61,3 +61,11 @@ def window(qtbot, models_dir: Path, store: SettingsStore, shared_engine: RenderE
     qtbot.waitUntil(lambda: win.engine_ready, timeout=WAIT_MS)
     yield win
     win.close()
+
+
+@pytest.fixture()
+def loaded(qtbot, window: MainWindow, photos_dir: Path, request: pytest.FixtureRequest) -> MainWindow:
+    """``window`` with the test module's ``PHOTO`` dropped on it and rendered."""
+    assert drop_files(window.canvas, [photos_dir / request.module.PHOTO])
+    wait_for_render(qtbot, window)
+    return window

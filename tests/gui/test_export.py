@@ -6,18 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_helpers import WAIT_MS, drop_files, wait_for_render
+from gui_helpers import WAIT_MS
 from PySide6.QtWidgets import QFileDialog
 
 from app.export import IMAGE_FILTERS, filter_for
 from app.main_window import MainWindow
 
-
-@pytest.fixture()
-def loaded(qtbot, window: MainWindow, photos_dir: Path) -> MainWindow:
-    assert drop_files(window.canvas, [photos_dir / "family_three_print.png"])
-    wait_for_render(qtbot, window)
-    return window
+PHOTO = "family_three_print.png"
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,6 @@ from restore_core.params import FaceOverride
 PHOTO = "two_children_film.jpg"
 
 
-@pytest.fixture()
-def loaded(qtbot, window: MainWindow, photos_dir: Path) -> MainWindow:
-    assert drop_files(window.canvas, [photos_dir / PHOTO])
-    wait_for_render(qtbot, window)
-    return window
-
-
 def test_a_face_takes_its_own_strength(qtbot, loaded: MainWindow) -> None:
     win = loaded
     panel = win.face_panel

@@ -38,7 +38,7 @@ def test_pairing_a_reference_with_a_long_name_keeps_the_panels_width(
     reference = tmp_path / ("a_sharper_photo_of_the_same_person_taken_at_the_seaside_in_1987_" * 2 + ".jpg")
     shutil.copy(photos_dir / "collage_two_faces.jpg", reference)
     win.face_panel.list.setCurrentRow(0)
-    win.set_reference(0, reference)
+    win.face_edits.set_reference(0, reference)
     wait_for_render(qtbot, win)
     assert win.face_panel.reference.caption.toolTip() == str(reference)
     qtbot.wait(50)  # layouts settle

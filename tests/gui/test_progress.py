@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from gui_helpers import WAIT_MS, drop_files, wait_for_render
+from gui_helpers import WAIT_MS, wait_for_render
 from PySide6.QtWidgets import QStatusBar
 
 from app.main_window import MainWindow
@@ -16,13 +16,6 @@ from app.status import WorkStatus, time_left_text
 from restore_core.engine import ProgressEvent, RenderEngine
 
 PHOTO = "family_three_print.png"  # three faces; a fourth at sensitivity 0.9
-
-
-@pytest.fixture()
-def loaded(qtbot, window: MainWindow, photos_dir: Path) -> MainWindow:
-    assert drop_files(window.canvas, [photos_dir / PHOTO])
-    wait_for_render(qtbot, window)
-    return window
 
 
 def test_a_new_detection_fills_in_only_the_face_it_adds_before_the_render_ends(qtbot, loaded: MainWindow) -> None:
