@@ -7,6 +7,7 @@ shown and must be accepted before the first download or use.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -41,6 +42,7 @@ from restore_core.models import (
     statuses,
 )
 
+from .components.people_text import for_people
 from .settings_store import SettingsStore
 from .tasks import BackgroundTask
 
@@ -348,7 +350,11 @@ class ModelsDialog(QDialog):
 
     def _task_failed(self, message: str) -> None:
         self.progress.setVisible(False)
-        self.message.setText(f"<span style='color:#c0392b'>{message}</span>")
+        text = for_people(
+            message,
+            "Try again (a download resumes where it stopped), or get the file from its source and use Import file…",
+        )
+        self.message.setText(f"<span style='color:#c0392b'>{html.escape(text)}</span>")
         self._queue = []
 
     def _task_cancelled(self) -> None:

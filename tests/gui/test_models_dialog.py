@@ -159,3 +159,15 @@ def test_import_copies_a_file_into_the_models_folder(
     qtbot.waitUntil(lambda: not dialog._busy and dialog.status_text("tiny") == "Installed", timeout=30_000)
     assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
     assert "Imported tiny.pth" in dialog.message.text()
+
+
+def test_a_failed_download_is_said_for_people_with_a_next_step(
+    qtbot, dialog: ModelsDialog, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", "http://127.0.0.1:9")  # the discard port: refused
+    dialog.select("tiny")
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+    text = dialog.message.text()
+    assert "Could not download tiny.pth from http://127.0.0.1:9/" in text and "errno" not in text.lower()
+    assert "the server refused the connection. Try again (a download resumes where it stopped)" in text
