@@ -85,6 +85,13 @@ def first_start_text(wanted: list[ModelSpec]) -> str:
     )
 
 
+def open_models_folder() -> None:
+    """Show the models folder in the file manager (made first, so there is one to show)."""
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
 def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -> bool:
     """Show the model's licence notice once; True when there is none or the user accepts it.
 
@@ -163,7 +170,7 @@ class ModelsDialog(QDialog):
         self.recommended_button.clicked.connect(lambda: self.download([m.name for m in recommended_downloads()]))
         self.cancel_button.clicked.connect(self.cancel_download)
         self.import_button.clicked.connect(self._choose_import)
-        self.folder_button.clicked.connect(self._open_folder)
+        self.folder_button.clicked.connect(open_models_folder)
         close_button.clicked.connect(self.close)
         buttons = QHBoxLayout()
         for button in (
@@ -320,11 +327,6 @@ class ModelsDialog(QDialog):
         self.message.setText(f"Imported {imported.path.name} as {imported.spec.title}.{note}")
         self.models_changed.emit()
         self._refresh_pending = True
-
-    def _open_folder(self) -> None:
-        folder = models_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # ---------------------------------------------------------------- task plumbing
     def _start(self, task: BackgroundTask, on_success) -> None:
