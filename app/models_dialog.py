@@ -43,6 +43,7 @@ from restore_core.models import (
 )
 
 from .components.people_text import for_people
+from .components.transfer_rate import TransferRate
 from .settings_store import SettingsStore
 from .tasks import BackgroundTask
 
@@ -132,6 +133,7 @@ class ModelsDialog(QDialog):
         self._active: str | None = None  # model being downloaded
         self._refresh_pending = False  # statuses to re-read once the running task ends
         self._statuses: dict[str, ModelStatus] = {}
+        self._rate = TransferRate()
 
         self.folder_label = QLabel(f"Models are stored in {models_dir()}")
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -278,6 +280,7 @@ class ModelsDialog(QDialog):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self._rate = TransferRate()
         task = BackgroundTask(
             lambda progress, cancel: download(name, progress=progress, cancel=cancel, accept_licence=True), self
         )
@@ -290,13 +293,14 @@ class ModelsDialog(QDialog):
             self._task.cancel()
 
     def _show_progress(self, done: int, total: int) -> None:
+        text = self._rate.update(done, total)  # "2.0 of 10.0 MB · 2.0 MB/s · 4 s left"
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(done * 1000 // total)
-            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB (%p%)")
+            self.progress.setFormat(f"{text} (%p%)")
         else:
             self.progress.setRange(0, 0)  # size unknown: busy indicator
-            self.progress.setFormat(f"{done / 1e6:.1f} MB")
+            self.progress.setFormat(text)
 
     def _downloaded(self, path: Path) -> None:
         self.message.setText(f"Downloaded and verified {path.name}.")

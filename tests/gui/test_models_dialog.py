@@ -106,6 +106,7 @@ def test_download_reports_progress_and_installs(
     assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
     assert seen and seen[-1] == (len(PAYLOAD), len(PAYLOAD))
     assert "Downloaded and verified" in dialog.message.text()
+    assert dialog.progress.format().startswith("1.0 of 1.0 MB")
 
 
 def test_cancel_stops_the_download_and_keeps_the_part(
