@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from http_server import FileServer, file_server  # noqa: F401 (fixture)
 from PySide6.QtWidgets import QFileDialog
 
 from app.first_run import FirstRunDialog
@@ -143,6 +144,23 @@ def test_cancel_stops_the_download(qtbot, offer: FirstRunDialog, server: _PacedS
     assert offer.message.text() == "Download cancelled. Click Download to resume where it stopped."
     assert not (models_dir / "tiny.pth").exists() and (models_dir / "tiny.pth.part").is_file()
     assert offer.isVisible() and offer.download_button.isEnabled()
+
+
+def test_download_again_resumes_from_the_kept_part(
+    qtbot,
+    offer: FirstRunDialog,
+    file_server: FileServer,  # noqa: F811
+    models_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offer._wanted = offer._wanted[:1]
+    file_server.serve("/example/tiny/releases/download/v1/tiny.pth", PAYLOAD)
+    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", file_server.url)
+    (models_dir / "tiny.pth.part").write_bytes(PAYLOAD[:700_000])  # what a cancel leaves
+    with qtbot.waitSignal(offer.models_changed, timeout=30_000):
+        offer.download_button.click()
+    assert [r.range for r in file_server.requests] == ["bytes=700000-"]
+    assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
 
 
 def test_a_wrong_file_chosen_is_refused_plainly(
