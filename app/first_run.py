@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QListWidget,
     QProgressBar,
     QPushButton,
@@ -91,7 +92,9 @@ class FirstRunDialog(QDialog):
         layout.addWidget(self.rate_label)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
-        self.resize(560, self.sizeHint().height())
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)  # as tall as its text, no gaps
+        intro.setFixedWidth(580)
+        self.message.setFixedWidth(580)
 
     @property
     def busy(self) -> bool:
@@ -121,9 +124,11 @@ class FirstRunDialog(QDialog):
                 before += size
 
         self._rate = TransferRate()
-        self.message.setText(f"Downloading {', '.join(m.title for m in models)}…")
+        self._say(f"Downloading {', '.join(m.title for m in models)}…")
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self.rate_label.clear()
+        self.rate_label.setVisible(True)
         task = BackgroundTask(job, self)
         task.progress.connect(self._show_progress)
         self._start(
@@ -150,7 +155,7 @@ class FirstRunDialog(QDialog):
     def import_model(self, path: Path) -> None:
         if self.busy:
             return
-        self.message.setText(f"Checking {path.name}…")
+        self._say(f"Checking {path.name}…")
         self._start(
             BackgroundTask(lambda progress, cancel: import_file(path), self),
             lambda imported: self._imported(imported, path),
@@ -162,7 +167,7 @@ class FirstRunDialog(QDialog):
 
     def _import_failed(self, message: str, path: Path) -> None:
         reason = message.replace(f"{path}: ", "").replace(str(path), path.name)
-        self.message.setText(
+        self._say(
             for_people(f"Facemend could not use {path.name}: {reason}", f"Nothing was installed. {self.by_hand_text()}")
         )
 
@@ -179,21 +184,25 @@ class FirstRunDialog(QDialog):
         self.progress.setVisible(False)
         left = self.missing()
         if left:
-            self.message.setText(f"{text} Still needed: {', '.join(m.title for m in left)}.")
+            self._say(f"{text} Still needed: {', '.join(m.title for m in left)}.")
             return
-        self.message.setText(f"{text} Facemend is ready to restore faces.")
+        self._say(f"{text} Facemend is ready to restore faces.")
         self._complete = True  # closed once the thread has ended
         self.models_changed.emit()
 
     def _failed(self, message: str) -> None:
         self.progress.setVisible(False)
-        self.rate_label.clear()
-        self.message.setText(for_people(message, self.by_hand_text()))
+        self.rate_label.setVisible(False)
+        self._say(for_people(message, self.by_hand_text()))
 
     def _cancelled(self) -> None:
         self.progress.setVisible(False)
-        self.rate_label.clear()
-        self.message.setText("Download cancelled. Click Download to resume where it stopped.")
+        self.rate_label.setVisible(False)
+        self._say("Download cancelled. Click Download to resume where it stopped.")
+
+    def _say(self, text: str) -> None:
+        """Show ``text`` under the bar; the dialog grows to show all of it (it is the way forward)."""
+        self.message.setText(text)
 
     # ---------------------------------------------------------------- task plumbing
     def _start(self, task: BackgroundTask, on_success, failure=None) -> None:
