@@ -4,15 +4,12 @@ time left, install, a failed download's plain message, cancel, and a file chosen
 from __future__ import annotations
 
 import hashlib
-import http.server
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from http_server import FileServer, file_server  # noqa: F401 (fixture)
+from http_server import FileServer, HeldServer, file_server, held_mirror  # noqa: F401 (fixture)
 from PySide6.QtWidgets import QFileDialog
 
 from app.first_run import FirstRunDialog
@@ -23,45 +20,10 @@ PAYLOAD = bytes(range(256)) * 8192  # 2 MiB in 32 chunks, 30 ms apart: about a s
 PAUSE_S = 0.03
 
 
-class _PacedServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    hold: threading.Event
-    release: threading.Event
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _PacedServer
-
-    def do_GET(self) -> None:  # http.server's naming
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(PAYLOAD)))
-        self.end_headers()
-        for start in range(0, len(PAYLOAD), CHUNK):
-            if start >= len(PAYLOAD) // 2 and self.server.hold.is_set():
-                self.server.release.wait(30)
-            try:
-                self.wfile.write(PAYLOAD[start : start + CHUNK])
-                self.wfile.flush()
-            except OSError:
-                return  # the client went away (cancelled)
-            time.sleep(PAUSE_S)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture()
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_PacedServer]:
-    httpd = _PacedServer(("127.0.0.1", 0), _Handler)
-    httpd.hold = threading.Event()
-    httpd.release = threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", f"http://127.0.0.1:{httpd.server_address[1]}")
-    yield httpd
-    httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldServer]:
+    with held_mirror(PAYLOAD, monkeypatch, chunk=CHUNK, pause_s=PAUSE_S) as httpd:
+        yield httpd
 
 
 @pytest.fixture()
@@ -102,7 +64,7 @@ def test_the_offer_lists_the_recommended_models_with_sizes_and_licences(qtbot, m
 
 
 def test_download_shows_speed_and_time_left_then_installs(
-    qtbot, offer: FirstRunDialog, server: _PacedServer, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot, offer: FirstRunDialog, server: HeldServer, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     offer._wanted = offer._wanted[:1]  # the detector would need the real 109 MB
     texts: list[str] = []
@@ -132,7 +94,7 @@ def test_a_failed_download_says_what_to_fetch_and_offers_choose_file(
     assert not (models_dir / "tiny.pth").exists()
 
 
-def test_cancel_stops_the_download(qtbot, offer: FirstRunDialog, server: _PacedServer, models_dir: Path) -> None:
+def test_cancel_stops_the_download(qtbot, offer: FirstRunDialog, server: HeldServer, models_dir: Path) -> None:
     offer._wanted = offer._wanted[:1]
     server.hold.set()
     offer.download_button.click()
