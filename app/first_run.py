@@ -30,7 +30,7 @@ from restore_core.models import ImportedModel, ModelSpec, download, download_url
 
 from .components.people_text import for_people
 from .components.transfer_rate import TransferRate
-from .models_dialog import KIND_NAMES, ask_licence, human_size, recommended_downloads
+from .models_dialog import KIND_NAMES, ask_licence, human_size, imported_text, recommended_downloads
 from .settings_store import SettingsStore
 from .tasks import BackgroundTask
 
@@ -163,7 +163,7 @@ class FirstRunDialog(QDialog):
         )
 
     def _imported(self, imported: ImportedModel, source: Path) -> None:
-        self._installed(f"Installed {source.name} as {imported.spec.title}.")
+        self._installed(imported_text(imported, source))
 
     def _import_failed(self, message: str, path: Path) -> None:
         reason = message.replace(f"{path}: ", "").replace(str(path), path.name)

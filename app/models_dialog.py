@@ -93,6 +93,16 @@ def open_models_folder() -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
+def imported_text(imported: ImportedModel, source: Path) -> str:
+    """What an import did, saying so when the file is not the published one."""
+    note = (
+        ""
+        if imported.status is ModelStatus.INSTALLED
+        else " It differs from the published file (unverified) but will be used."
+    )
+    return f"Imported {source.name} as {imported.spec.title}.{note}"
+
+
 def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -> bool:
     """Show the model's licence notice once; True when there is none or the user accepts it.
 
@@ -323,12 +333,7 @@ class ModelsDialog(QDialog):
         self._start(BackgroundTask(lambda progress, cancel: import_file(path), self), self._imported)
 
     def _imported(self, imported: ImportedModel) -> None:
-        note = (
-            ""
-            if imported.status is ModelStatus.INSTALLED
-            else " It differs from the published file (unverified) but will be used."
-        )
-        self.message.setText(f"Imported {imported.path.name} as {imported.spec.title}.{note}")
+        self.message.setText(imported_text(imported, imported.path))
         self.models_changed.emit()
         self._refresh_pending = True
 

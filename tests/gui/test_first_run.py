@@ -151,7 +151,7 @@ def test_a_right_file_under_any_name_is_installed(
     with qtbot.waitSignal(offer.models_changed, timeout=30_000):
         offer.choose_button.click()
     assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
-    assert offer.message.text() == "Installed download (1).bin as Tiny GFPGAN. Facemend is ready to restore faces."
+    assert offer.message.text() == "Imported download (1).bin as Tiny GFPGAN. Facemend is ready to restore faces."
 
 
 def test_the_main_window_offers_the_models_at_first_start(qtbot, window) -> None:
