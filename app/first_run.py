@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -48,6 +48,10 @@ class FirstRunDialog(QDialog):
         self._task: BackgroundTask | None = None
         self._rate = TransferRate()
         self._complete = False
+        # quitting with the main window (this dialog's parent) must not destroy a running thread
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop)
 
         total = sum(m.display_size for m in wanted) / 1e6
         intro = QLabel(
@@ -228,10 +232,14 @@ class FirstRunDialog(QDialog):
         self.choose_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def stop(self) -> None:
+        """Cancel and wait for the running task (its ``.part`` is kept for the next Download)."""
         if self._task is not None:
             self._task.cancel()
             self._task.wait()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.stop()
         super().closeEvent(event)
 
 

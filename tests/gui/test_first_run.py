@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,6 +107,20 @@ def test_cancel_stops_the_download(qtbot, offer: FirstRunDialog, server: HeldSer
     assert offer.message.text() == "Download cancelled. Click Download to resume where it stopped."
     assert not (models_dir / "tiny.pth").exists() and (models_dir / "tiny.pth.part").is_file()
     assert offer.isVisible() and offer.download_button.isEnabled()
+
+
+def test_quitting_during_a_download_ends_its_thread(
+    qtbot, offer: FirstRunDialog, server: HeldServer, models_dir: Path
+) -> None:
+    offer._wanted = offer._wanted[:1]
+    server.hold.set()
+    offer.download_button.click()
+    qtbot.waitUntil(lambda: offer.progress.value() >= 450, timeout=30_000)
+    task = offer._task
+    assert task is not None
+    threading.Timer(0.3, server.release.set).start()  # the read under way returns, then the cancel is seen
+    offer.stop()  # what QCoreApplication.aboutToQuit calls
+    assert task.isFinished() and (models_dir / "tiny.pth.part").is_file()
 
 
 def test_download_again_resumes_from_the_kept_part(
