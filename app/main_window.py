@@ -40,9 +40,10 @@ from .export import Exporter
 from .face_edits import FaceEdits
 from .face_panel import FacePanel
 from .files import folder_photos, local_files, photo_filter
+from .first_run import offer_first_run
 from .hold_original import SpaceHoldsOriginal
 from .menus import WindowCommands
-from .models_dialog import ModelsDialog, ask_licence, first_start_text, recommended_downloads
+from .models_dialog import ModelsDialog, ask_licence
 from .preview import Preview
 from .settings_store import SettingsStore
 from .status import WorkStatus
@@ -238,10 +239,9 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self._check_first_start)
 
     def _check_first_start(self) -> None:
-        """No face model or detector yet: say what will be downloaded and how big it is."""
-        wanted = recommended_downloads()
-        if wanted:
-            self.message_bar.show_message(first_start_text(wanted), actions=[("Open Models…", self.show_models)])
+        """No face model or detector yet: offer the recommended ones (sizes, licences, one button)."""
+        if (offer := offer_first_run(self, self.store)) is not None:
+            offer.models_changed.connect(self._models_changed)
         self.face_panel.set_reference_note("" if _identity_installed() else IDENTITY_NOTE)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
+from .about import AboutDialog
 from .actions import VIEW_MODE_TEXTS, make_action, shortcut_rows
 from .components.viewport import ViewMode
 from .history_actions import HistoryActions
@@ -151,12 +152,8 @@ class WindowCommands:
         dialog.open()
         return dialog
 
-    def _show_about(self) -> None:
-        from restore_core import __version__
-
-        QMessageBox.about(
-            self._main,
-            "About Facemend",
-            f"Facemend {__version__}\nRestores faces in photographs with GFPGAN and CodeFormer, on this computer.\n"
-            f"Engine: {self._engine_description() or 'starting'}",
-        )
+    def _show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self._engine_description(), self._main)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog

@@ -7,6 +7,7 @@ shown and must be accepted before the first download or use.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -41,6 +42,8 @@ from restore_core.models import (
     statuses,
 )
 
+from .components.people_text import for_people
+from .components.transfer_rate import TransferRate
 from .settings_store import SettingsStore
 from .tasks import BackgroundTask
 
@@ -83,6 +86,23 @@ def first_start_text(wanted: list[ModelSpec]) -> str:
     )
 
 
+def open_models_folder() -> None:
+    """Show the models folder in the file manager (made first, so there is one to show)."""
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
+def imported_text(imported: ImportedModel, source: Path) -> str:
+    """What an import did, saying so when the file is not the published one."""
+    note = (
+        ""
+        if imported.status is ModelStatus.INSTALLED
+        else " It differs from the published file (unverified) but will be used."
+    )
+    return f"Imported {source.name} as {imported.spec.title}.{note}"
+
+
 def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -> bool:
     """Show the model's licence notice once; True when there is none or the user accepts it.
 
@@ -123,6 +143,7 @@ class ModelsDialog(QDialog):
         self._active: str | None = None  # model being downloaded
         self._refresh_pending = False  # statuses to re-read once the running task ends
         self._statuses: dict[str, ModelStatus] = {}
+        self._rate = TransferRate()
 
         self.folder_label = QLabel(f"Models are stored in {models_dir()}")
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -161,7 +182,7 @@ class ModelsDialog(QDialog):
         self.recommended_button.clicked.connect(lambda: self.download([m.name for m in recommended_downloads()]))
         self.cancel_button.clicked.connect(self.cancel_download)
         self.import_button.clicked.connect(self._choose_import)
-        self.folder_button.clicked.connect(self._open_folder)
+        self.folder_button.clicked.connect(open_models_folder)
         close_button.clicked.connect(self.close)
         buttons = QHBoxLayout()
         for button in (
@@ -269,6 +290,7 @@ class ModelsDialog(QDialog):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self._rate = TransferRate()
         task = BackgroundTask(
             lambda progress, cancel: download(name, progress=progress, cancel=cancel, accept_licence=True), self
         )
@@ -281,13 +303,14 @@ class ModelsDialog(QDialog):
             self._task.cancel()
 
     def _show_progress(self, done: int, total: int) -> None:
+        text = self._rate.update(done, total)  # "2.0 of 10.0 MB · 2.0 MB/s · 4 s left"
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(done * 1000 // total)
-            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB (%p%)")
+            self.progress.setFormat(f"{text} (%p%)")
         else:
             self.progress.setRange(0, 0)  # size unknown: busy indicator
-            self.progress.setFormat(f"{done / 1e6:.1f} MB")
+            self.progress.setFormat(text)
 
     def _downloaded(self, path: Path) -> None:
         self.message.setText(f"Downloaded and verified {path.name}.")
@@ -310,19 +333,9 @@ class ModelsDialog(QDialog):
         self._start(BackgroundTask(lambda progress, cancel: import_file(path), self), self._imported)
 
     def _imported(self, imported: ImportedModel) -> None:
-        note = (
-            ""
-            if imported.status is ModelStatus.INSTALLED
-            else " It differs from the published file (unverified) but will be used."
-        )
-        self.message.setText(f"Imported {imported.path.name} as {imported.spec.title}.{note}")
+        self.message.setText(imported_text(imported, imported.path))
         self.models_changed.emit()
         self._refresh_pending = True
-
-    def _open_folder(self) -> None:
-        folder = models_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # ---------------------------------------------------------------- task plumbing
     def _start(self, task: BackgroundTask, on_success) -> None:
@@ -348,7 +361,11 @@ class ModelsDialog(QDialog):
 
     def _task_failed(self, message: str) -> None:
         self.progress.setVisible(False)
-        self.message.setText(f"<span style='color:#c0392b'>{message}</span>")
+        text = for_people(
+            message,
+            "Try again (a download resumes where it stopped), or get the file from its source and use Import file…",
+        )
+        self.message.setText(f"<span style='color:#c0392b'>{html.escape(text)}</span>")
         self._queue = []
 
     def _task_cancelled(self) -> None:

@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from restore_core.errors import CancelledError, FacemendError
 
+from .components.people_text import os_error_text
+
 #: ``job(progress(done, total), cancel)`` -> result
 Job = Callable[[Callable[[int, int], None], threading.Event], Any]
 
@@ -48,6 +50,8 @@ class BackgroundTask(QThread):
             self.cancelled.emit()
         except FacemendError as exc:
             self.failed.emit(str(exc))
+        except OSError as exc:  # a full disk, a folder not writable: said without its errno
+            self.failed.emit(os_error_text(exc))
         except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
             traceback.print_exc()
             self.failed.emit(f"unexpected error: {exc!r}")

@@ -9,6 +9,7 @@ from .faces import DetectedFace
 from .params import DetectionSettings, FaceOverride, FaceSettings, GrainSettings, OutputSettings, Settings
 
 __version__ = "0.1.0"
+__licence__ = "Apache-2.0"  # pyproject's licence (a test keeps the two equal)
 
 __all__ = [
     "DetectedFace",
@@ -24,5 +25,6 @@ __all__ = [
     "OutputSettings",
     "Settings",
     "SettingsError",
+    "__licence__",
     "__version__",
 ]

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -115,3 +116,55 @@ def file_server() -> Iterator[FileServer]:
         yield server
     finally:
         server.stop()
+
+
+class HeldServer(ThreadingHTTPServer):
+    """Serves ``body`` to every GET in ``chunk``-byte writes ``pause_s`` apart (a download that
+    takes time); while ``hold`` is set, a response stops at half way until ``release`` is set."""
+
+    daemon_threads = True
+
+    def __init__(self, body: bytes, chunk: int, pause_s: float) -> None:
+        super().__init__(("127.0.0.1", 0), _HeldHandler)
+        self.body, self.chunk, self.pause_s = body, chunk, pause_s
+        self.hold = threading.Event()
+        self.release = threading.Event()
+
+
+class _HeldHandler(BaseHTTPRequestHandler):
+    server: HeldServer
+
+    def do_GET(self) -> None:  # http.server's naming
+        body = self.server.body
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for start in range(0, len(body), self.server.chunk):
+            if start >= len(body) // 2 and self.server.hold.is_set():
+                self.server.release.wait(30)
+            try:
+                self.wfile.write(body[start : start + self.server.chunk])
+                self.wfile.flush()
+            except OSError:
+                return  # the client went away (cancelled)
+            time.sleep(self.server.pause_s)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def held_mirror(
+    body: bytes, monkeypatch: pytest.MonkeyPatch, *, chunk: int, pause_s: float = 0.0
+) -> Iterator[HeldServer]:
+    """A ``HeldServer`` standing in for GitHub releases (``FACEMEND_DOWNLOAD_MIRROR``)."""
+    httpd = HeldServer(body, chunk, pause_s)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", f"http://127.0.0.1:{httpd.server_address[1]}")
+    try:
+        yield httpd
+    finally:
+        httpd.release.set()
+        httpd.shutdown()
+        httpd.server_close()

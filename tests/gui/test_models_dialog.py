@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from http_server import HeldServer, held_mirror
 from PySide6.QtWidgets import QMessageBox
 
 from app.models_dialog import ModelsDialog
@@ -18,42 +17,10 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB: four of the downloader's 256 KiB re
 HALF = len(PAYLOAD) // 2
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    #: while set, responses stop after the first half and wait for ``release``
-    hold = threading.Event()
-    release = threading.Event()
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(PAYLOAD)))
-        self.end_headers()
-        self.wfile.write(PAYLOAD[:HALF])
-        self.wfile.flush()
-        if self.server.hold.is_set():
-            self.server.release.wait(30)
-        self.wfile.write(PAYLOAD[HALF:])
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture()
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.hold = threading.Event()
-    httpd.release = threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", f"http://127.0.0.1:{httpd.server_address[1]}")
-    yield httpd
-    httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldServer]:
+    with held_mirror(PAYLOAD, monkeypatch, chunk=HALF) as httpd:
+        yield httpd
 
 
 def _spec(name: str, sha256: str, notice: str | None = None) -> ModelSpec:
@@ -95,7 +62,7 @@ def test_lists_every_model_with_its_status(dialog: ModelsDialog) -> None:
 
 
 def test_download_reports_progress_and_installs(
-    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot, dialog: ModelsDialog, server: HeldServer, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[int, int]] = []
     show = ModelsDialog._show_progress
@@ -106,10 +73,11 @@ def test_download_reports_progress_and_installs(
     assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
     assert seen and seen[-1] == (len(PAYLOAD), len(PAYLOAD))
     assert "Downloaded and verified" in dialog.message.text()
+    assert dialog.progress.format().startswith("1.0 of 1.0 MB")
 
 
 def test_cancel_stops_the_download_and_keeps_the_part(
-    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path
+    qtbot, dialog: ModelsDialog, server: HeldServer, models_dir: Path
 ) -> None:
     server.hold.set()
     dialog.select("tiny")
@@ -125,7 +93,7 @@ def test_cancel_stops_the_download_and_keeps_the_part(
 
 
 def test_checksum_mismatch_is_reported_and_nothing_installed(
-    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path
+    qtbot, dialog: ModelsDialog, server: HeldServer, models_dir: Path
 ) -> None:
     dialog.select("tampered")
     dialog.download_button.click()
@@ -137,7 +105,7 @@ def test_checksum_mismatch_is_reported_and_nothing_installed(
 
 
 def test_a_licence_notice_must_be_accepted_first(
-    qtbot, dialog: ModelsDialog, server: _Server, models_dir: Path, monkeypatch
+    qtbot, dialog: ModelsDialog, server: HeldServer, models_dir: Path, monkeypatch
 ) -> None:
     answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
@@ -159,3 +127,15 @@ def test_import_copies_a_file_into_the_models_folder(
     qtbot.waitUntil(lambda: not dialog._busy and dialog.status_text("tiny") == "Installed", timeout=30_000)
     assert (models_dir / "tiny.pth").read_bytes() == PAYLOAD
     assert "Imported tiny.pth" in dialog.message.text()
+
+
+def test_a_failed_download_is_said_for_people_with_a_next_step(
+    qtbot, dialog: ModelsDialog, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACEMEND_DOWNLOAD_MIRROR", "http://127.0.0.1:9")  # the discard port: refused
+    dialog.select("tiny")
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+    text = dialog.message.text()
+    assert "Could not download tiny.pth from http://127.0.0.1:9/" in text and "errno" not in text.lower()
+    assert "the server refused the connection. Try again (a download resumes where it stopped)" in text
