@@ -142,10 +142,12 @@ def test_creativity_shows_a_preview_then_the_exact_faces(
     )
     win.controls.creativity.slider.setValue(90)
     wait_for_render(qtbot, win)
-    ticket = win.service.latest_render_ticket
-    mine = [(preview, thumb) for t, preview, thumb in results if t == ticket]
-    assert [preview for preview, _ in mine] == [True, False]
-    assert mine[0][1] != mine[1][1]  # the exact face differs from the stand-in
+    # The first answer is the stand-in at the nearest creativity computed; what the window shows
+    # in the end is the exact face (a view change on a loaded machine may add requests between).
+    assert results and results[0][1] is True
+    exact = win.last_result
+    assert not exact.preview and exact.faces[0].creativity == 0.9
+    assert results[0][2] != exact.faces[0].restored_thumb.tobytes()  # the exact face differs from the stand-in
     assert win.statusBar().currentMessage().endswith("faces restored")
 
 
