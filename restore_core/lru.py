@@ -52,6 +52,15 @@ class LRUCache(Generic[K, V]):
             ):
                 self._size -= self._measure(self._entries.popitem(last=False)[1])
 
+    def pop(self, key: K) -> V | None:
+        """Remove ``key`` and return its value; None when absent."""
+        with self._lock:
+            if key not in self._entries:
+                return None
+            value = self._entries.pop(key)
+            self._size -= self._measure(value)
+            return value
+
     def __contains__(self, key: object) -> bool:
         with self._lock:
             return key in self._entries

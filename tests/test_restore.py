@@ -12,10 +12,10 @@ from PIL import Image
 from restore_core.errors import ModelError
 from restore_core.params import FaceSettings
 from restore_core.restore import (
-    CodeFormerRestorer,
     Passthrough,
     Preconditioning,
     SpandrelFaceRestorer,
+    SplitFaceRestorer,
     choose_model,
     load_restorer,
     preconditioning_for,
@@ -32,9 +32,9 @@ def aligned_faces(aligned_dir: Path) -> np.ndarray:
 
 
 @pytest.fixture()
-def codeformer(face_models_dir: Path) -> CodeFormerRestorer:
+def codeformer(face_models_dir: Path) -> SplitFaceRestorer:
     restorer = load_restorer("codeformer", CPU, allow_download=False)
-    assert isinstance(restorer, CodeFormerRestorer)
+    assert isinstance(restorer, SplitFaceRestorer)
     return restorer
 
 
@@ -46,7 +46,7 @@ def gfpgan(face_models_dir: Path) -> SpandrelFaceRestorer:
 
 
 def test_codeformer_decoder_only_path_equals_a_full_run(
-    codeformer: CodeFormerRestorer, aligned_faces: np.ndarray
+    codeformer: SplitFaceRestorer, aligned_faces: np.ndarray
 ) -> None:
     faces = aligned_faces[:1]
     features = codeformer.encode(faces)
@@ -57,7 +57,7 @@ def test_codeformer_decoder_only_path_equals_a_full_run(
         np.testing.assert_array_equal(cached, full)
 
 
-def test_codeformer_creativity_changes_the_face(codeformer: CodeFormerRestorer, aligned_faces: np.ndarray) -> None:
+def test_codeformer_creativity_changes_the_face(codeformer: SplitFaceRestorer, aligned_faces: np.ndarray) -> None:
     features = codeformer.encode(aligned_faces[:1])
     realistic, creative = codeformer.decode(features, 0.0), codeformer.decode(features, 1.0)
     assert realistic.shape == (1, 512, 512, 3) and realistic.dtype == np.float32
@@ -78,6 +78,18 @@ def test_a_restorer_takes_back_a_shared_model_another_has_cast(
     before = gfpgan.restore(aligned_faces[:1], 0.0)
     gfpgan.model.to(torch.float64)  # as another restorer sharing the loader's model might
     np.testing.assert_array_equal(gfpgan.restore(aligned_faces[:1], 0.0), before)
+
+
+def test_a_reduced_precision_restorer_leaves_the_shared_weights_whole(
+    face_models_dir: Path, aligned_faces: np.ndarray
+) -> None:
+    def fp32_face() -> np.ndarray:
+        return load_restorer("gfpgan", CPU, allow_download=False, precision="fp32").restore(aligned_faces[:1], 0.0)
+
+    before = fp32_face()
+    bf16 = load_restorer("gfpgan", CPU, allow_download=False, precision="bf16")
+    assert bf16.precision == "bf16" and next(bf16.model.parameters()).dtype == torch.bfloat16
+    np.testing.assert_array_equal(fp32_face(), before)  # not the bf16-rounded weights cast back
 
 
 def test_gfpgan_creativity_acts_through_preconditioning(

@@ -14,7 +14,7 @@ from .licences import (
     needs_licence,
     require_licence,
 )
-from .loader import build_parsenet, load_face_model, load_state_dict, load_upscaler
+from .loader import build_parsenet, load_face_model, load_state_dict, load_upscaler, take_face_model
 from .registry import DEFAULT_FACE_MODEL, MODELS, FacePrior, ModelKind, ModelSpec, face_models, spec
 from .store import (
     ImportedModel,
@@ -65,6 +65,7 @@ __all__ = [
     "spec",
     "status",
     "statuses",
+    "take_face_model",
     "unverified_note",
     "verify",
 ]

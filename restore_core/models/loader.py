@@ -62,6 +62,17 @@ def load_face_model(path: str | Path, device: torch.device) -> ImageModelDescrip
     return _load_cached(Path(path), device, "FaceSR", "face restoration")
 
 
+def take_face_model(path: str | Path, device: torch.device) -> ImageModelDescriptor[Any]:
+    """``load_face_model``'s model for the caller alone: taken out of the cache (or loaded), so
+    the caller may cast it to a reduced precision, which rounds its weights for good, while
+    everyone else keeps loading the file's own float32 weights."""
+    path = Path(path)
+    descriptor = load_face_model(path, device)
+    with _lock:
+        _cache.pop(_key(path, device))
+    return descriptor
+
+
 def load_upscaler(path: str | Path, device: torch.device) -> ImageModelDescriptor[Any]:
     """A super-resolution model (Real-ESRGAN...) in eval mode on ``device``."""
     return _load_cached(Path(path), device, "SR", "super-resolution (upscaling)")
@@ -69,11 +80,7 @@ def load_upscaler(path: str | Path, device: torch.device) -> ImageModelDescripto
 
 def _load_cached(path: Path, device: torch.device, purpose: str, purpose_text: str) -> ImageModelDescriptor[Any]:
     """Load once per (file as it is now, device); least recently used entries go first."""
-    try:
-        st = path.stat()
-    except OSError:
-        raise ModelError(f"{path}: no such model file") from None
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, str(device))
+    key = _key(path, device)
     with _lock:
         descriptor = _cache.get(key)
         if descriptor is not None:
@@ -84,6 +91,15 @@ def _load_cached(path: Path, device: torch.device, purpose: str, purpose_text: s
         descriptor.to(device)
         _cache.put(key, descriptor)
         return descriptor
+
+
+def _key(path: Path, device: torch.device) -> tuple[str, int, int, str]:
+    """The file as it is now (a replaced file loads anew) on ``device``."""
+    try:
+        st = path.stat()
+    except OSError:
+        raise ModelError(f"{path}: no such model file") from None
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, str(device))
 
 
 def _load_descriptor(path: Path) -> ImageModelDescriptor[Any]:

@@ -14,11 +14,11 @@ from .parsing import PARSING_MODEL, FaceParser, load_face_parser, parser_availab
 from .precondition import Preconditioning, preconditioning_for
 
 _LAZY = {
-    "CodeFormerRestorer": "runner",
     "FaceRestorer": "runner",
     "Passthrough": "runner",
-    "SpandrelFaceRestorer": "runner",
     "ARCHITECTURES": "runner",
+    "SpandrelFaceRestorer": "backends.torch_backend",
+    "SplitFaceRestorer": "backends.torch_backend",
     "load_restorer": "loading",
     "weights_for": "loading",
     "tile_upscaler": "upscaler",

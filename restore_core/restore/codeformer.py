@@ -55,6 +55,16 @@ class CodeFormerFeatures:
             {k: v.to(dtype) for k, v in self.skips.items()}, self.generator_input.to(dtype), self.first_block
         )
 
+    def to_tensors(self) -> tuple[torch.Tensor, ...]:
+        """Flat, for graphs exported from ``encode`` and ``decode``: the generator input, then
+        the skips from the smallest to the largest."""
+        return (self.generator_input, *(self.skips[k] for k in sorted(self.skips, key=int)))
+
+    @staticmethod
+    def from_tensors(model: CodeFormer, tensors: tuple[torch.Tensor, ...]) -> CodeFormerFeatures:
+        sizes = sorted(model.connect_list, key=int)
+        return CodeFormerFeatures(dict(zip(sizes, tensors[1:], strict=True)), tensors[0], _first_fuse(model))
+
     def nbytes(self) -> int:
         tensors = [*self.skips.values(), self.generator_input]
         return sum(t.numel() * t.element_size() for t in tensors)
@@ -142,14 +152,17 @@ def encode(model: CodeFormer, x: torch.Tensor) -> CodeFormerFeatures:
     return CodeFormerFeatures(skips, x, first_fuse)
 
 
-def decode(model: CodeFormer, features: CodeFormerFeatures, weight: float) -> torch.Tensor:
-    """The generator from the first fusion on, for fidelity ``weight``; output in [-1, 1]."""
+def decode(model: CodeFormer, features: CodeFormerFeatures, weight: float | torch.Tensor) -> torch.Tensor:
+    """The generator from the first fusion on, for fidelity ``weight``; output in [-1, 1].
+
+    A tensor ``weight`` (an exported graph's input) always runs the fusions: at w = 0 they add
+    exactly 0, the pixels of skipping them."""
     fuse_points = set(_fuse_points(model))
     x = features.generator_input
     for i in range(features.first_block, len(model.generator.blocks)):
         if i > features.first_block:
             x = model.generator.blocks[i](x)
-        if i in fuse_points and weight > 0:
+        if i in fuse_points and (isinstance(weight, torch.Tensor) or weight > 0):
             size = str(x.shape[-1])
             x = model.fuse_convs_dict[size](features.skips[size].detach(), x, weight)
     return x

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from ..errors import ModelError
-from .runner import FaceRestorer, Passthrough, architecture_of
+from .runner import FaceRestorer, Passthrough
+
+if TYPE_CHECKING:
+    import torch
 
 
 def weights_for(name: str, *, allow_download: bool, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -29,14 +31,17 @@ def load_restorer(
     *,
     allow_download: bool,
     progress: Callable[[int, int], None] | None = None,
+    precision: str | None = None,
 ) -> FaceRestorer:
+    """``name`` on ``device``; ``precision`` None: the fastest there."""
     if name == "passthrough":
         return Passthrough()
     from .. import models
+    from .backends.torch_backend import torch_restorer
 
     path = weights_for(name, allow_download=allow_download, progress=progress)
     descriptor = models.load_face_model(path, device)
     licensed = models.licence_for_architecture(descriptor.architecture.id)
     if licensed is not None:  # by name or by path, downloaded or copied in: asked once, at first use
         models.require_licence(licensed)
-    return architecture_of(descriptor).restorer(descriptor, device, name)
+    return torch_restorer(path, device, name, precision)

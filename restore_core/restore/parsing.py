@@ -55,7 +55,7 @@ def parser_dtype(device: torch.device) -> torch.dtype:
     """
     import torch
 
-    from .runner import cpu_computes_bf16
+    from .backends.precision import cpu_computes_bf16
 
     if device.type in ("cuda", "mps"):
         return torch.float16
@@ -68,7 +68,7 @@ class FaceParser:
     def __init__(
         self, network: torch.nn.Module, device: torch.device, weights: Path, dtype: torch.dtype | None = None
     ) -> None:
-        from .runner import BATCH_SIZE
+        from .backends.torch_backend import BATCH_SIZE
 
         self.network = network
         self.device = device

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .runner import inference_dtype
+from .backends.precision import inference_dtype
 
 
 def tile_upscaler(descriptor: Any, device: torch.device) -> Any:
