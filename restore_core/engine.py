@@ -114,6 +114,7 @@ class FaceRender:
     creativity: float | None = None  # the creativity rendered (the identity lock may choose it)
     mask: str | None = None  # the blend mask used: "parsing" or "box" (None when not restored)
     tone: str | None = None  # restored as "colour", "grey" or "toned" (None when not restored)
+    backend: str | None = None  # what ran its model: "torch", "openvino"... ("none": passthrough)
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,6 +161,8 @@ class _FaceOutput:
     reference: ReferenceFace | None = None
     mask: str = "box"  # the blend mask it is pasted through (params.MASKS)
     tone: str = "colour"  # the tone it was put in (compose.ToneKind)
+    backend: str = "none"  # what ran the model ("torch", "openvino"...; "none": no network)
+    precision: str = ""  # how: "fp32", "bf16", "fp32 encoder + bf16 decoder"...
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,16 +198,26 @@ FaceKey = tuple[tuple[float, float], ...]
 class _OutputKey(NamedTuple):
     face: FaceKey
     model: str
+    backend: str
     precondition: tuple[Any, ...]  # the user's own pre-conditioning, () when off
     creativity: float
 
     def same_but_creativity(self, other: _OutputKey) -> bool:
-        return self[:3] == other[:3]
+        return self[:4] == other[:4]
 
 
 class RenderEngine:
-    def __init__(self, *, device: str = "auto", allow_download: bool = False, max_cached_faces: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        device: str = "auto",
+        allow_download: bool = False,
+        max_cached_faces: int = 256,
+        precision: str | None = None,
+    ) -> None:
         self.device_preference = device
+        #: the face models' precision: None is the fastest each backend computes (the benchmark forces one)
+        self.precision = precision
         self.allow_download = allow_download
         self.model_calls = 0  # network passes run, for tests and diagnostics
         self.timings: dict[str, float] = {}
@@ -215,7 +228,9 @@ class RenderEngine:
         self._aligned: dict[FaceKey, AlignedFace] = {}
         self._detector: Any = None
         self._detector_name: str | None = None
-        self._restorers: dict[str, Any] = {}
+        self._restorers: dict[tuple[str, str], Any] = {}  # (model, backend) -> restorer
+        self._backends: dict[str, Any] = {}  # backend setting -> the backend it resolves to here
+        self._runs_on = "torch"  # the backend of the settings being rendered (part of the output keys)
         self._parser: Any = None
         self._parses: dict[FaceKey, np.ndarray] = {}  # ParseNet class map of the aligned face
         # (face, mask kind) -> aligned-space blend weight (1 MB each)
@@ -224,9 +239,9 @@ class RenderEngine:
         self._photo_tone: compose.Tone | None = None
         self._face_tones: dict[FaceKey, compose.Tone] = {}
         self._device: Any = None
-        # model outputs: (face, model, user pre-conditioning, creativity) -> uint8 face
+        # model outputs: (face, model, backend, user pre-conditioning, creativity) -> uint8 face
         self._outputs: LRUCache[_OutputKey, np.ndarray] = LRUCache(max_cached_faces * 4)
-        # CodeFormer encoder features: (face, model, pre-conditioning) -> features (~48 MB each)
+        # CodeFormer encoder features: (face, model, backend, pre-conditioning) -> features (~48 MB each)
         self._features: LRUCache[tuple[Any, ...], Any] = LRUCache(24)
         self._matched: LRUCache[tuple[Any, ...], np.ndarray] = LRUCache(max_cached_faces)
         self._last_view: tuple[tuple[Any, ...], np.ndarray] | None = None
@@ -346,13 +361,35 @@ class RenderEngine:
         """The detector actually used (``auto`` resolved), once detection has run."""
         return getattr(self._detector, "name", self._detector_name)
 
-    def restorer(self, name: str) -> Any:
+    def backend(self, setting: str = "auto") -> Any:
+        """The backend (``restore.backends.Backend``) the ``backend`` setting picks on this device."""
+        if setting not in self._backends:
+            from .restore.backends import resolve_backend
+
+            self._backends[setting] = resolve_backend(setting, self.device_preference, self.device)
+        return self._backends[setting]
+
+    def restorer(self, name: str, backend: str = "auto") -> Any:
+        """Face model ``name`` on the backend the ``backend`` setting picks (loaded once)."""
         from .restore import load_restorer
 
-        if name not in self._restorers:
-            self._restorers[name] = load_restorer(name, self.device, allow_download=self.allow_download)
+        resolved = self.backend(backend)
+        key = (name, resolved.name)
+        if key not in self._restorers:
+            self._restorers[key] = load_restorer(
+                name,
+                self.device,
+                allow_download=self.allow_download,
+                backend=resolved,
+                precision=self.precision,
+                cpu_only=self.device_preference == "cpu",
+            )
             self._note_model(name)
-        return self._restorers[name]
+        return self._restorers[key]
+
+    def _use_backend(self, settings: Settings) -> None:
+        """Render ``settings`` on their backend: outputs are cached per backend, as they differ."""
+        self._runs_on = self.backend(settings.backend).name
 
     def face_parser(self) -> Any:
         """ParseNet (loaded once), or None when it is not installed."""
@@ -442,7 +479,7 @@ class RenderEngine:
 
     def _output_key(self, index: int, model: str, face: FaceSettings) -> _OutputKey:
         precondition = (face.blur_sigma, face.noise_sigma, face.noise_seed) if face.precondition else ()
-        return _OutputKey(self.face_key(index), model, precondition, _creativity_key(face.creativity))
+        return _OutputKey(self.face_key(index), model, self._runs_on, precondition, _creativity_key(face.creativity))
 
     def _nearest_output(self, key: _OutputKey) -> _OutputKey | None:
         """The cached output of the same face and model at the creativity closest to ``key``'s."""
@@ -470,7 +507,14 @@ class RenderEngine:
         model_seconds = 0.0
         for model, items in by_model.items():
             yield ProgressEvent("load-model", 0, 1, f"loading {model}")
-            restorer = self.restorer(model)
+            restorer = self.restorer(model, self._runs_on)
+            preparation = restorer.preparation()
+            if preparation is not None:  # a first-use conversion: seconds, so it is shown
+                yield ProgressEvent("prepare-model", 0, 1, preparation)
+                t0 = time.perf_counter()
+                restorer.prepare()
+                self._timed("prepare-model", t0)
+                yield ProgressEvent("prepare-model", 1, 1, f"{model} ready on {restorer.device_name}")
             # Faces sharing pre-conditioning and creativity go through the model together.
             groups: dict[tuple[Any, ...], list[tuple[int, FaceSettings]]] = {}
             for index, face in items:
@@ -509,7 +553,7 @@ class RenderEngine:
             self.model_calls += 1
             return restorer.restore(inputs, face.creativity)
         # CodeFormer: encoder features cached per face; a creativity change runs the decoder only.
-        feature_keys = [(*self._output_key(i, model, f)[:2], pre.key()) for i, f in chunk]
+        feature_keys = [(*self._output_key(i, model, f)[:3], pre.key()) for i, f in chunk]
         missing = [n for n, k in enumerate(feature_keys) if self._features.get(k) is None]
         if missing:
             self.model_calls += 1
@@ -520,6 +564,7 @@ class RenderEngine:
 
     def prefetch_steps(self, settings: Settings, levels: Iterable[float] = PREFETCH_LEVELS) -> Steps[None]:
         """Pre-render a few creativity levels of every selected face (idle-time work for the GUI)."""
+        self._use_backend(settings)
         for level in levels:
             jobs = []
             for index in self._selected(settings):
@@ -570,6 +615,7 @@ class RenderEngine:
         Each face restored is announced as it finishes (``FaceDone``); ``paste(index, output)``
         (a preview render's) puts it into the view and gives the region and pixels to show.
         """
+        self._use_backend(settings)
         planned = []
         for index in indices:
             model, face = self._plan(settings, index)
@@ -651,7 +697,7 @@ class RenderEngine:
         identity = self.identity()
         if identity is None:
             return face
-        lock_key = (self._output_key(index, model, face)[:3], reference)
+        lock_key = (self._output_key(index, model, face)[:4], reference)
         if lock_key not in self._locked:
             candidates = [_replace_creativity(face, level) for level in PREFETCH_LEVELS]
             yield from self._restore_steps([(index, model, c) for c in candidates])
@@ -674,8 +720,10 @@ class RenderEngine:
         raw = np.divide(raw8, np.float32(255.0), dtype=np.float32)
         mask = self.mask_kind(face)
         tone = self.face_tone(index) if face.keep_tone else compose.COLOUR
+        restorer = self._restorers.get((key.model, key.backend))
+        runs_on = (restorer.backend, restorer.precision) if restorer is not None else (key.backend, "")
         if not face.color_match and not tone.monochrome:
-            return _FaceOutput(raw, raw8, key.model, preview, key.creativity, reference, mask)
+            return _FaceOutput(raw, raw8, key.model, preview, key.creativity, reference, mask, tone.kind, *runs_on)
         final_key = (key, reference, face.color_match, tone.kind, mask)
         final = self._matched.get(final_key)
         if final is None:
@@ -687,7 +735,7 @@ class RenderEngine:
                 )
             final = compose.retone(final, tone)
             self._matched.put(final_key, final)
-        return _FaceOutput(final, raw8, key.model, preview, key.creativity, reference, mask, tone.kind)
+        return _FaceOutput(final, raw8, key.model, preview, key.creativity, reference, mask, tone.kind, *runs_on)
 
     # ----- rendering -------------------------------------------------------------------
     def render_steps(
@@ -895,6 +943,7 @@ class RenderEngine:
             creativity=output.creativity if output else None,
             mask=output.mask if output else None,
             tone=output.tone if output else None,
+            backend=output.backend if output else None,
         )
 
     def _similarity(self, index: int, output: _FaceOutput | None) -> float | None:

@@ -25,6 +25,8 @@ from .limits import DEFAULT_MAX_PIXELS, DEFAULT_MAX_PIXELS_PER_BYTE
 GrainModel = Literal["silver", "gaussian", "grey"]
 GrainScope = Literal["faces", "image"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
+#: What runs the face models (restore_core.restore.backends describes each).
+Backend = Literal["auto", "torch", "openvino", "onnxruntime"]
 Upscaler = Literal["auto", "lanczos", "realesrgan"]
 #: "auto" uses the best installed detector (resnet50, then mobile0.25), downloading resnet50 if none is.
 DETECTORS = ("auto", "retinaface_resnet50", "retinaface_mobile0.25")
@@ -307,6 +309,11 @@ class Settings(_Validated):
     #: (face index, override) pairs; a tuple so Settings stays hashable.
     overrides: tuple[tuple[int, FaceOverride], ...] = ()
     device: str = _choice("auto", get_args(Device), "where models run")
+    backend: str = _choice(
+        "auto",
+        get_args(Backend),
+        "what runs the face models: auto is torch on CUDA and MPS, OpenVINO on a CPU (when installed)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -39,6 +39,8 @@ class FaceReport:
     identity: IdentityReport | None = None  # reference and similarities
     mask: str | None = None  # the blend mask used ("parsing" or "box"); None when not restored
     tone: str | None = None  # what the face was restored as: "colour", "grey" or "toned"
+    backend: str | None = None  # what ran its model ("torch", "openvino", "onnxruntime"; "none")
+    precision: str | None = None  # how: "fp32", "bf16", "fp32 encoder + bf16 decoder"...
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,8 @@ class FaceReport:
             "creativity": self.creativity,
             "mask": self.mask,
             "tone": self.tone,
+            "backend": self.backend,
+            "precision": self.precision,
             **(self.identity.to_json() if self.identity else {"reference": None}),
         }
 
@@ -364,6 +368,8 @@ class Pipeline:
                     identity=self.engine.identity_report(index) if settings.reference or self.report_identity else None,
                     mask=rendered.mask if rendered else None,
                     tone=rendered.tone if rendered else None,
+                    backend=rendered.backend if rendered else None,
+                    precision=rendered.precision if rendered else None,
                 )
             )
         return reports

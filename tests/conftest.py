@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from devtools.stand_in_models import (
     write_random_parsenet,
     write_random_restoreformer,
 )
+from restore_core.restore.backends.cache import ENV as CACHE_ENV
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,6 +31,21 @@ def pytest_configure(config: pytest.Config) -> None:
             f"test data not found at {SHARED}: check out the project beside ../shared "
             "or set FACEMEND_SHARED to the folder that holds testdata/"
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def conversion_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of converted models (OpenVINO, ONNX Runtime) for the whole session, never the
+    user's: each stand-in model converts once per backend and precision, in the first test to
+    run it (subprocesses inherit it)."""
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ[CACHE_ENV]
+    else:
+        os.environ[CACHE_ENV] = previous
 
 
 @pytest.fixture(scope="session")

@@ -63,6 +63,7 @@ DETECTION_FLAGS = (
     Flag("--max-face", "detection", "max_face", "PX"),
     Flag("--only-center-face", "detection", "only_center_face"),
     Flag("--device", None, "device"),
+    Flag("--backend", None, "backend"),
 )
 LIMIT_FLAGS = (
     Flag("--max-megapixels", "limits", "max_megapixels", "MP"),

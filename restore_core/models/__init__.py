@@ -28,6 +28,7 @@ from .store import (
     statuses,
     unverified_note,
     verify,
+    weights_sha256,
 )
 
 __all__ = [
@@ -68,4 +69,5 @@ __all__ = [
     "take_face_model",
     "unverified_note",
     "verify",
+    "weights_sha256",
 ]

@@ -188,6 +188,17 @@ def file_sha256(path: Path) -> str:
         return _copy_hashing(f, None)
 
 
+def weights_sha256(path: Path) -> str:
+    """The SHA-256 of a weights file: the models folder's remembered hash while the file is
+    unchanged, else read (and remembered, for files in the models folder)."""
+    digest = _cached_hash(path)
+    if digest is None:
+        digest = file_sha256(path)
+        if path.parent.resolve() == models_dir().resolve():
+            remember_hash(path, digest)
+    return digest
+
+
 def remember_hash(path: Path, digest: str) -> None:
     """Record ``digest`` as the hash of ``path`` as it is now (size and mtime)."""
     st = path.stat()

@@ -1,4 +1,4 @@
-"""From a model name in the settings to a ready ``FaceRestorer`` on a device."""
+"""From a model name in the settings to a ready ``FaceRestorer`` on a backend and device."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from .runner import FaceRestorer, Passthrough
 
 if TYPE_CHECKING:
     import torch
+
+    from .backends import Backend
 
 
 def weights_for(name: str, *, allow_download: bool, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -31,17 +33,22 @@ def load_restorer(
     *,
     allow_download: bool,
     progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
     precision: str | None = None,
+    cpu_only: bool = False,
 ) -> FaceRestorer:
-    """``name`` on ``device``; ``precision`` None: the fastest there."""
+    """``name`` on ``backend`` (default torch) and ``device``; ``precision`` None: the fastest
+    there; ``cpu_only``: a converting backend stays off any accelerator it finds."""
     if name == "passthrough":
         return Passthrough()
     from .. import models
-    from .backends.torch_backend import torch_restorer
+    from .backends import BACKENDS, backend_restorer, torch_cpu
 
+    backend = backend or BACKENDS["torch"]
     path = weights_for(name, allow_download=allow_download, progress=progress)
-    descriptor = models.load_face_model(path, device)
+    # Loaded where it will run (a converting backend exports it from the CPU), and shared.
+    descriptor = models.load_face_model(path, torch_cpu() if backend.converts else device)
     licensed = models.licence_for_architecture(descriptor.architecture.id)
     if licensed is not None:  # by name or by path, downloaded or copied in: asked once, at first use
         models.require_licence(licensed)
-    return torch_restorer(path, device, name, precision)
+    return backend_restorer(backend, path, device, name, precision=precision, cpu_only=cpu_only)
