@@ -30,7 +30,7 @@ from restore_core.params import Settings, field_info, field_range
 from .widgets import ValueSlider, compact_combo, fill_combo, panel_form, select_data
 
 
-def _labelled(section: str, name: str, labels: dict[str, str]) -> list[tuple[str, str]]:
+def _labelled(section: str | None, name: str, labels: dict[str, str]) -> list[tuple[str, str]]:
     """The choices params.py declares for ``section.name``, with their labels here (every
     choice must have one: a new choice without a label fails at start-up and in the tests)."""
     choices = field_info(section, name).choices or ()
@@ -50,6 +50,16 @@ DETECTOR_CHOICES = _labelled(
         "auto": "Best installed",
         "retinaface_resnet50": "RetinaFace ResNet-50",
         "retinaface_mobile0.25": "RetinaFace MobileNet (fast)",
+    },
+)
+BACKEND_CHOICES = _labelled(
+    None,
+    "backend",
+    {
+        "auto": "Fastest here (automatic)",
+        "torch": "PyTorch",
+        "openvino": "OpenVINO (CPUs, Intel GPUs)",
+        "onnxruntime": "ONNX Runtime",
     },
 )
 GRAIN_CHOICES = _labelled(
@@ -75,6 +85,8 @@ CREATIVITY_HELP = {
 PLAIN_TIPS = {
     ("detection", "detector"): "The network that finds the faces. MobileNet is fast; ResNet-50 finds more "
     "small, turned and half-hidden faces",
+    (None, "backend"): "What runs the face models. Automatic picks the fastest on this computer; the first use "
+    "of OpenVINO or ONNX Runtime prepares each model once",
     ("face", "model"): "Which face model restores the faces. Auto picks one per face among the installed models",
     ("grain", "enabled"): "Add film grain, so restored faces match the texture of the photo around them",
     ("grain", "model"): "The kind of grain: film-like silver halide, or plain colour or grey noise",
@@ -86,7 +98,7 @@ PLAIN_TIPS = {
 }
 
 
-def tip(section: str, name: str) -> str:
+def tip(section: str | None, name: str) -> str:
     """The tooltip of the control for setting ``section.name``."""
     text = PLAIN_TIPS.get((section, name)) or field_info(section, name).doc
     return text[:1].upper() + text[1:]
@@ -166,7 +178,18 @@ class ControlsPanel(QWidget):
             (self.center_only, "only_center_face"),
         ):
             control.setToolTip(tip("detection", name))
+        self.backend = compact_combo()
+        fill_combo(self.backend, BACKEND_CHOICES)
+        self.backend.setToolTip(tip(None, "backend"))
+        self.backend.currentIndexChanged.connect(
+            lambda: self._edit(
+                "backend",
+                "Change what runs the models",
+                dataclasses.replace(self._settings, backend=self.backend.currentData()),
+            )
+        )
         form.addRow("Detector", self.detector)
+        form.addRow("Runs on", self.backend)
         form.addRow("Sensitivity", self.sensitivity)
         form.addRow("Smallest face", self.min_face)
         form.addRow(self.center_only)
@@ -279,6 +302,7 @@ class ControlsPanel(QWidget):
         self._settings = settings
         widgets = [
             self.detector,
+            self.backend,
             self.min_face,
             self.center_only,
             self.model,
@@ -294,6 +318,7 @@ class ControlsPanel(QWidget):
         try:
             d, f, g, o = settings.detection, settings.face, settings.grain, settings.output
             select_data(self.detector, d.detector)
+            select_data(self.backend, settings.backend)
             self.sensitivity.set_value(d.sensitivity)
             self.min_face.setValue(d.min_face)
             self.center_only.setChecked(d.only_center_face)
@@ -340,6 +365,6 @@ class ControlsPanel(QWidget):
     def _reset(self) -> None:
         """Every control to its default; the face selection of this photo is kept."""
         self.show_remembered("")
-        defaults = Settings(faces=self._settings.faces, device=self._settings.device)
+        defaults = Settings(faces=self._settings.faces, device=self._settings.device, backend=self._settings.backend)
         self.show_settings(defaults)
         self._edit("", "Reset to defaults", defaults)

@@ -43,6 +43,7 @@ class SettingsStore:
             grain=settings.grain,
             output=settings.output,
             device=settings.device,
+            backend=settings.backend,
         )
         self._qs.setValue("settings/last", json.dumps(general.to_json()))
 
