@@ -86,10 +86,14 @@ def test_a_reduced_precision_restorer_leaves_the_shared_weights_whole(
     def fp32_face() -> np.ndarray:
         return load_restorer("gfpgan", CPU, allow_download=False, precision="fp32").restore(aligned_faces[:1], 0.0)
 
-    before = fp32_face()
+    fp32 = load_restorer("gfpgan", CPU, allow_download=False, precision="fp32")
+    before = fp32.restore(aligned_faces[:1], 0.0)
     bf16 = load_restorer("gfpgan", CPU, allow_download=False, precision="bf16")
     assert bf16.precision == "bf16" and next(bf16.model.parameters()).dtype == torch.bfloat16
-    np.testing.assert_array_equal(fp32_face(), before)  # not the bf16-rounded weights cast back
+    assert bf16.model is not fp32.model
+    # Neither the restorer holding the shared model nor a new one gets the bf16-rounded weights.
+    np.testing.assert_array_equal(fp32.restore(aligned_faces[:1], 0.0), before)
+    np.testing.assert_array_equal(fp32_face(), before)
 
 
 def test_gfpgan_creativity_acts_through_preconditioning(

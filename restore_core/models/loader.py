@@ -63,13 +63,15 @@ def load_face_model(path: str | Path, device: torch.device) -> ImageModelDescrip
 
 
 def take_face_model(path: str | Path, device: torch.device) -> ImageModelDescriptor[Any]:
-    """``load_face_model``'s model for the caller alone: taken out of the cache (or loaded), so
-    the caller may cast it to a reduced precision, which rounds its weights for good, while
-    everyone else keeps loading the file's own float32 weights."""
+    """A face model for the caller alone, loaded anew on the CPU (the caller moves it), so it
+    may cast it to a reduced precision, which rounds its weights for good: whoever holds the
+    shared model keeps the file's own float32 weights. The shared copy on ``device`` leaves the
+    cache, so the two are not both kept there."""
     path = Path(path)
-    descriptor = load_face_model(path, device)
     with _lock:
         _cache.pop(_key(path, device))
+        descriptor = _load_descriptor(path)
+    _check_purpose(path, descriptor, "FaceSR", "face restoration")
     return descriptor
 
 
