@@ -19,6 +19,7 @@ from restore_core.params import DetectionSettings, FaceSettings, GrainSettings, 
 from restore_core.pipeline import Pipeline, drive
 
 from . import memory, paste, reference, startup
+from .backends import backends
 from .batch import folder_batch
 from .floor import count_flops, floor_seconds
 from .machine import matmul_rate
@@ -112,6 +113,8 @@ def whole_process(bench: Bench) -> list[Row]:
             device=bench.device.type,
         )
         pipeline = Pipeline(settings, allow_download=False)
+        # Today's path beside it: the torch backend (bf16 on a CPU that computes it).
+        on_torch = Pipeline(dataclasses.replace(settings, backend="torch"), allow_download=False)
         model = bench.reference_model(name)
         faces: dict[str, int] = {}
 
@@ -119,12 +122,19 @@ def whole_process(bench: Bench) -> list[Row]:
             result = drive(pipeline.run(source, bench.output / f"ours_{name}.jpg", overwrite=True))
             faces["ours"] = len(result.faces)
 
+        def torch_path(pipeline: Pipeline = on_torch, name: str = name) -> None:
+            drive(pipeline.run(source, bench.output / f"torch_{name}.jpg", overwrite=True))
+
         def ref(model: reference.FaceModel = model, name: str = name) -> None:
             target = bench.output / f"reference_{name}.jpg"
             faces["reference"] = bench.reference.restore_file(source, target, model, UPSCALE)
 
-        m = alternate({"ours": ours, "reference": ref}, bench.config.rounds, warmup=bench.config.warmup)
+        m = alternate(
+            {"ours": ours, "torch": torch_path, "reference": ref}, bench.config.rounds, warmup=bench.config.warmup
+        )
         ratio = m["ours"].median / m["reference"].median
+        backend = pipeline.engine.backend(settings.backend).title
+        to_torch = m["ours"].median / m["torch"].median
         rows.append(
             Row(
                 "1 whole process, 2-face photo",
@@ -136,7 +146,22 @@ def whole_process(bench: Bench) -> list[Row]:
                 ratio <= 0.8,
                 m["ours"].peak_bytes,
                 m["reference"].peak_bytes,
-                f"faces: ours {faces['ours']}, reference {faces['reference']}",
+                f"faces: ours {faces['ours']}, reference {faces['reference']}; ours: backend auto ({backend})",
+            )
+        )
+        gfpgan = name == "gfpgan"  # issue 14's target: the 2-face GFPGAN photo in half of torch's time
+        rows.append(
+            Row(
+                "1 whole process, 2-face photo",
+                f"{label}, file to file, x{UPSCALE}: backend auto ({backend}) against torch",
+                m["ours"].median,
+                m["torch"].median,
+                "s",
+                "<= 0.5x" if gfpgan else "",
+                to_torch <= 0.5 if gfpgan else None,
+                m["ours"].peak_bytes,
+                m["torch"].peak_bytes,
+                "reference: the torch backend, the path before issue 14",
             )
         )
     return rows
@@ -411,7 +436,7 @@ def model_floor(bench: Bench) -> list[Row]:
     rows = []
     for name, label in (("gfpgan", "GFPGAN"), ("codeformer", "CodeFormer")):
         bench.workspace.face_model(name)
-        restorer = engine.restorer(name)
+        restorer = engine.restorer(name, "torch")  # torch's floor (scenario 12: every backend's)
         model = bench.reference_model(name)
         flops = count_flops(lambda: model(face_bgr))
         if restorer.input_dtype != restorer.dtype:  # CodeFormer: float32 encoder half, reduced decoder
@@ -476,6 +501,7 @@ SCENARIOS: dict[str, Callable[[Bench], list[Row]]] = {
     "paste": paste_back,
     "service": service_load,
     "batch": folder_batch,
+    "backends": backends,
 }
 
 ABOUT = f"""\
@@ -521,6 +547,13 @@ ABOUT = f"""\
    (60,000 / its milliseconds per file, in photos per minute) and the storage carries each photo's
    bytes once in and its outputs once out. The 2-actor row against 2 x the 1-actor row is how
    close this machine comes to that line (both actors share its memory bandwidth).
+
+12. **backends**: one aligned face of the 2-face photo through the model alone on every backend and
+   precision this machine runs (torch fp32 and bf16, OpenVINO fp32 and bf16, ONNX Runtime fp32; bf16
+   only on CPUs with bf16 arithmetic), in turn, round after round, against torch fp32; CodeFormer also
+   with the creativity moved (its decoder only, encoder features cached). Conversions happen before
+   the timing. Floor: FLOPs (counted on torch fp32) over the matmul rate of each part's precision.
+   The row marked "auto here" is what `--backend auto` runs on this machine, with issue 14's target.
 
 The face models are random-initialised GFPGAN v1.4 and CodeFormer of the published
 architectures (`devtools/stand_in_models.py`): the same compute as the published weights."""

@@ -105,4 +105,6 @@ def open_workspace(root: Path, testdata: Path = DEFAULT_TESTDATA) -> Workspace:
             "or set FACEMEND_SHARED to the folder that holds testdata/"
         )
     os.environ["FACEMEND_MODELS"] = str(workspace.models)
+    # Converted models (OpenVINO, ONNX Runtime) kept with the stand-in models they come from.
+    os.environ.setdefault("FACEMEND_CACHE", str(workspace.root / "cache"))
     return workspace
