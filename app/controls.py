@@ -56,7 +56,7 @@ BACKEND_CHOICES = _labelled(
     None,
     "backend",
     {
-        "auto": "Fastest here (automatic)",
+        "auto": "Automatic",
         "torch": "PyTorch",
         "openvino": "OpenVINO (CPUs, Intel GPUs)",
         "onnxruntime": "ONNX Runtime",

@@ -81,10 +81,11 @@ def run_smoke_test(image: Path, screenshot: Path | None, timeout_s: float) -> in
                     return 1
             result = outcome.result
             models = sorted({f.model for f in result.faces if f.model})
+            backends = sorted({f.backend for f in result.faces if f.backend not in (None, "none")})
             print(
                 f"smoke test passed: {image.name}: {len(result.faces)} faces, model {model}"
-                f" ({', '.join(models) or 'none run'}), device {window.device_description}"
-                + (f", screenshot {screenshot}" if screenshot else "")
+                f" ({', '.join(models) or 'none run'}) on {', '.join(backends) or 'no backend'},"
+                f" device {window.device_description}" + (f", screenshot {screenshot}" if screenshot else "")
             )
             return 0
         finally:

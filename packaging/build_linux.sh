@@ -8,8 +8,9 @@
 # PHOTO defaults to ../shared/testdata/photos/family_three_print.png. --smoke-only tests an
 # existing dist/Facemend without rebuilding. --face-model runs the smoke test a second time with
 # a random-initialised CodeFormer of the real architecture in the models folder (written by
-# devtools/stand_in_models.py; about a minute more), so the frozen app also loads and runs a face model
-# (spandrel, TorchScript sources); without it the app restores in passthrough.
+# devtools/stand_in_models.py; a few minutes more), so the frozen app also loads and runs a face model
+# (spandrel, TorchScript sources) and, where OpenVINO is installed, converts it for OpenVINO and runs
+# it there (auto on a CPU); without it the app restores in passthrough.
 #
 # PYTHON picks the interpreter (default .venv/bin/python); FACEMEND_SHARED the folder holding
 # testdata/ (default ../shared, as for the tests). Screenshots are kept as
@@ -103,6 +104,12 @@ write_random_codeformer(Path(sys.argv[1]))' "$scratch/models/codeformer.pth"
     smoke_test codeformer
     if ! grep -qi codeformer "$scratch/codeformer.log"; then
         echo "build_linux.sh: FAILED: the smoke test did not use the CodeFormer model it was given" >&2
+        exit 1
+    fi
+    # On a CPU, auto runs the face model on OpenVINO when it is installed (a default dependency
+    # where it has wheels): the bundle must hold its runtime, and convert and run the model.
+    if "$PY" -c 'import openvino' 2>/dev/null && ! grep -q "on openvino" "$scratch/codeformer.log"; then
+        echo "build_linux.sh: FAILED: the bundle did not run CodeFormer on OpenVINO (is its runtime bundled?)" >&2
         exit 1
     fi
 fi
