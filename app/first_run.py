@@ -15,7 +15,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -26,15 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restore_core.models import ImportedModel, ModelSpec, download, download_url, find, import_file, models_dir
+from restore_core.models import ImportedModel, ModelSpec, download, download_url, find, models_dir
 
 from .components.people_text import for_people
 from .components.transfer_rate import TransferRate
-from .models_dialog import KIND_NAMES, ask_licence, human_size, imported_text, recommended_downloads
+from .model_files import choose_model_file, imported_text, start_import
+from .models_dialog import KIND_NAMES, ask_licence, human_size, recommended_downloads
 from .settings_store import SettingsStore
-from .tasks import BackgroundTask
-
-MODEL_FILES = "Model weights (*.pth *.safetensors *.ckpt);;All files (*)"
+from .tasks import TaskSlot
 
 
 class FirstRunDialog(QDialog):
@@ -45,7 +43,8 @@ class FirstRunDialog(QDialog):
         self.setWindowTitle("Welcome to Facemend")
         self._store = store
         self._wanted = wanted
-        self._task: BackgroundTask | None = None
+        self._tasks = TaskSlot(self)
+        self._tasks.ended.connect(self._finished)
         self._rate = TransferRate()
         self._complete = False
         # quitting with the main window (this dialog's parent) must not destroy a running thread
@@ -102,7 +101,7 @@ class FirstRunDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None
+        return self._tasks.busy
 
     def missing(self) -> list[ModelSpec]:
         return [m for m in self._wanted if find(m.name) is None]
@@ -133,15 +132,18 @@ class FirstRunDialog(QDialog):
         self.progress.setVisible(True)
         self.rate_label.clear()
         self.rate_label.setVisible(True)
-        task = BackgroundTask(job, self)
-        task.progress.connect(self._show_progress)
-        self._start(
-            task, lambda _result: self._installed(f"Downloaded and verified {', '.join(m.filename for m in models)}.")
+        names = ", ".join(m.filename for m in models)
+        self._tasks.start(
+            job,
+            lambda _result: self._installed(f"Downloaded and verified {names}."),
+            self._failed,
+            self._cancelled,
+            self._show_progress,
         )
+        self._update_buttons()
 
     def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._tasks.cancel()
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setValue(min(1000, done * 1000 // total) if total else 0)
@@ -149,31 +151,28 @@ class FirstRunDialog(QDialog):
 
     # ---------------------------------------------------------------- import by hand
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a downloaded model file", self._store.folder("import"), MODEL_FILES
-        )
-        if path:
-            self._store.set_folder("import", Path(path).parent)
-            self.import_model(Path(path))
+        if (path := choose_model_file(self, self._store, "Choose a downloaded model file")) is not None:
+            self.import_model(path)
 
     def import_model(self, path: Path) -> None:
+        """Install a file picked by hand, under any name: as the model its name or hash says,
+        else as the first missing model it loads as."""
         if self.busy:
             return
-        self._say(f"Checking {path.name}…")
-        self._start(
-            BackgroundTask(lambda progress, cancel: import_file(path), self),
-            lambda imported: self._imported(imported, path),
-            failure=lambda message: self._import_failed(message, path),
-        )
 
-    def _imported(self, imported: ImportedModel, source: Path) -> None:
-        self._installed(imported_text(imported, source))
+        def installed(imported: ImportedModel) -> None:
+            self._installed(imported_text(imported, path))
 
-    def _import_failed(self, message: str, path: Path) -> None:
-        reason = message.replace(f"{path}: ", "").replace(str(path), path.name)
-        self._say(
-            for_people(f"Facemend could not use {path.name}: {reason}", f"Nothing was installed. {self.by_hand_text()}")
+        start_import(
+            self._tasks,
+            self,
+            path,
+            self.missing(),
+            installed=installed,
+            say=self._say,
+            next_step=f"Nothing was installed. {self.by_hand_text()}",
         )
+        self._update_buttons()
 
     # ---------------------------------------------------------------- outcomes
     def by_hand_text(self) -> str:
@@ -209,19 +208,7 @@ class FirstRunDialog(QDialog):
         self.message.setText(text)
 
     # ---------------------------------------------------------------- task plumbing
-    def _start(self, task: BackgroundTask, on_success, failure=None) -> None:
-        self._task = task
-        task.succeeded.connect(on_success)
-        task.failed.connect(failure or self._failed)
-        task.cancelled.connect(self._cancelled)
-        task.finished.connect(lambda: self._finished(task))
-        task.start()
-        self._update_buttons()
-
-    def _finished(self, task: BackgroundTask) -> None:
-        if self._task is task:
-            self._task = None
-        task.deleteLater()
+    def _finished(self) -> None:
         self._update_buttons()
         if self._complete:
             self.accept()
@@ -234,9 +221,7 @@ class FirstRunDialog(QDialog):
 
     def stop(self) -> None:
         """Cancel and wait for the running task (its ``.part`` is kept for the next Download)."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task.wait()
+        self._tasks.stop()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.stop()

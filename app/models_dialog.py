@@ -15,7 +15,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,7 +34,7 @@ from restore_core.models import (
     ModelStatus,
     accept_licence,
     download,
-    import_file,
+    download_url,
     installed,
     licence_accepted,
     models_dir,
@@ -44,8 +43,9 @@ from restore_core.models import (
 
 from .components.people_text import for_people
 from .components.transfer_rate import TransferRate
+from .model_files import choose_model_file, imported_text, start_import
 from .settings_store import SettingsStore
-from .tasks import BackgroundTask
+from .tasks import TaskSlot
 
 KIND_NAMES = {
     "face": "Face restoration",
@@ -93,16 +93,6 @@ def open_models_folder() -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
-def imported_text(imported: ImportedModel, source: Path) -> str:
-    """What an import did, saying so when the file is not the published one."""
-    note = (
-        ""
-        if imported.status is ModelStatus.INSTALLED
-        else " It differs from the published file (unverified) but will be used."
-    )
-    return f"Imported {source.name} as {imported.spec.title}.{note}"
-
-
 def ask_licence(parent: QWidget | None, spec: ModelSpec, store: SettingsStore) -> bool:
     """Show the model's licence notice once; True when there is none or the user accepts it.
 
@@ -138,7 +128,8 @@ class ModelsDialog(QDialog):
         self.resize(860, 460)
         self._store = store
         self._names = list(MODELS)
-        self._task: BackgroundTask | None = None
+        self._tasks = TaskSlot(self)
+        self._tasks.ended.connect(self._task_finished)
         self._queue: list[str] = []
         self._active: str | None = None  # model being downloaded
         self._refresh_pending = False  # statuses to re-read once the running task ends
@@ -231,7 +222,8 @@ class ModelsDialog(QDialog):
         """Re-read every model's status (hashing new files) in the background."""
         if self._busy:
             return
-        self._start(BackgroundTask(lambda progress, cancel: statuses(), self), self._show_statuses)
+        self._tasks.start(lambda progress, cancel: statuses(), self._show_statuses, self._status_failed)
+        self._update_buttons()
 
     def _show_statuses(self, found: dict[str, ModelStatus]) -> None:
         self._statuses = found
@@ -257,7 +249,7 @@ class ModelsDialog(QDialog):
 
     @property
     def _busy(self) -> bool:
-        return self._task is not None
+        return self._tasks.busy
 
     def _update_buttons(self) -> None:
         busy = self._busy
@@ -291,16 +283,19 @@ class ModelsDialog(QDialog):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self._rate = TransferRate()
-        task = BackgroundTask(
-            lambda progress, cancel: download(name, progress=progress, cancel=cancel, accept_licence=True), self
+        self._tasks.start(
+            lambda progress, cancel: download(name, progress=progress, cancel=cancel, accept_licence=True),
+            self._downloaded,
+            lambda message: self._download_failed(message, spec),
+            self._task_cancelled,
+            self._show_progress,
         )
-        task.progress.connect(self._show_progress)
-        self._start(task, self._downloaded)
+        self._update_buttons()
 
     def cancel_download(self) -> None:
-        if self._task is not None and self._active is not None:
+        if self._active is not None:
             self._queue = []
-            self._task.cancel()
+            self._tasks.cancel()
 
     def _show_progress(self, done: int, total: int) -> None:
         text = self._rate.update(done, total)  # "2.0 of 10.0 MB · 2.0 MB/s · 4 s left"
@@ -318,40 +313,37 @@ class ModelsDialog(QDialog):
         self.models_changed.emit()
 
     def _choose_import(self) -> None:
-        start = self._store.folder("import")
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import a model file", start, "Model weights (*.pth *.safetensors *.ckpt);;All files (*)"
-        )
-        if path:
-            self._store.set_folder("import", Path(path).parent)
-            self.import_model(Path(path))
+        if (path := choose_model_file(self, self._store, "Import a model file")) is not None:
+            self.import_model(path)
 
     def import_model(self, path: Path) -> None:
+        """Install a file under any name: as the model its name or hash says, else as the
+        selected model (then the recommended ones) if it loads as that kind."""
         if self._busy:
             return
-        self.message.setText(f"Importing {path.name}…")
-        self._start(BackgroundTask(lambda progress, cancel: import_file(path), self), self._imported)
+        selected = [MODELS[name]] if (name := self.selected_name()) is not None else []
+        wanted = selected + [m for m in recommended_downloads() if m not in selected]
 
-    def _imported(self, imported: ImportedModel) -> None:
-        self.message.setText(imported_text(imported, imported.path))
-        self.models_changed.emit()
-        self._refresh_pending = True
+        def installed(imported: ImportedModel) -> None:
+            self.message.setText(imported_text(imported, path))
+            self.models_changed.emit()
+            self._refresh_pending = True
 
-    # ---------------------------------------------------------------- task plumbing
-    def _start(self, task: BackgroundTask, on_success) -> None:
-        self._task = task
-        task.succeeded.connect(on_success)
-        task.failed.connect(self._task_failed)
-        task.cancelled.connect(self._task_cancelled)
-        task.finished.connect(lambda: self._task_finished(task))
-        task.start()
+        start_import(
+            self._tasks,
+            self,
+            path,
+            wanted,
+            installed=installed,
+            say=self.message.setText,
+            next_step="Nothing was installed. Select the model in the list, download the file from the "
+            "source shown below it, then use Import file… again",
+        )
         self._update_buttons()
 
-    def _task_finished(self, task: BackgroundTask) -> None:
+    # ---------------------------------------------------------------- task plumbing
+    def _task_finished(self) -> None:
         """The next step starts only here, once the thread has really ended."""
-        if self._task is task:
-            self._task = None
-        task.deleteLater()
         if self._active is not None:
             self._next_download()  # the next in the queue, or a status refresh when it is empty
         elif self._refresh_pending:
@@ -359,12 +351,20 @@ class ModelsDialog(QDialog):
             self.refresh()
         self._update_buttons()
 
-    def _task_failed(self, message: str) -> None:
-        self.progress.setVisible(False)
-        text = for_people(
-            message,
-            "Try again (a download resumes where it stopped), or get the file from its source and use Import file…",
+    def _download_failed(self, message: str, spec: ModelSpec) -> None:
+        self._show_failure(
+            for_people(
+                message,
+                f"Try again (a download resumes where it stopped), or download {spec.filename} from "
+                f"{download_url(spec)} in a browser and use Import file…",
+            )
         )
+
+    def _status_failed(self, message: str) -> None:
+        self._show_failure(for_people(message, f"Check that {models_dir()} can be read, then open Models… again"))
+
+    def _show_failure(self, text: str) -> None:
+        self.progress.setVisible(False)
         self.message.setText(f"<span style='color:#c0392b'>{html.escape(text)}</span>")
         self._queue = []
 
@@ -379,7 +379,5 @@ class ModelsDialog(QDialog):
         self._queue = []
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self._task is not None:
-            self._task.cancel()
-            self._task.wait()
+        self._tasks.stop()
         super().closeEvent(event)

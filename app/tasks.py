@@ -57,3 +57,66 @@ class BackgroundTask(QThread):
             self.failed.emit(f"unexpected error: {exc!r}")
         else:
             self.succeeded.emit(result)
+
+
+class TaskSlot(QObject):
+    """A dialog's one background task at a time: started with its outcomes, cancelled, waited
+    for; ``ended`` (and each step given to ``then``) comes only once the thread has ended, so
+    the next task never overlaps the last."""
+
+    ended = Signal()  # a task's thread ended (buttons follow)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.task: BackgroundTask | None = None
+        self._then: list[Callable[[], object]] = []
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    def start(
+        self,
+        job: Job,
+        succeeded: Callable[[Any], object],
+        failed: Callable[[str], object],
+        cancelled: Callable[[], object] | None = None,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> BackgroundTask:
+        task = BackgroundTask(job, self)
+        task.succeeded.connect(succeeded)
+        task.failed.connect(failed)
+        if cancelled is not None:
+            task.cancelled.connect(cancelled)
+        if progress is not None:
+            task.progress.connect(progress)
+        task.finished.connect(lambda: self._finished(task))
+        self.task = task
+        task.start()
+        return task
+
+    def then(self, step: Callable[[], object]) -> None:
+        """Run ``step`` once the running task has ended (at once when none runs)."""
+        if self.task is None:
+            step()
+        else:
+            self._then.append(step)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def stop(self) -> None:
+        """Cancel the running task and wait for its thread (a download keeps its ``.part``)."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task.wait()
+
+    def _finished(self, task: BackgroundTask) -> None:
+        if self.task is task:
+            self.task = None
+        task.deleteLater()
+        steps, self._then = self._then, []
+        self.ended.emit()
+        for step in steps:
+            step()

@@ -46,6 +46,19 @@ class ModelError(FacemendError):
     """A model is missing, cannot be downloaded, fails its check, or cannot be loaded."""
 
 
+class UnknownModelError(ModelError):
+    """A file to import is no model's by its name or by its hash: which model it is must be said."""
+
+
+class ModelInPlaceError(ModelError):
+    """Importing would replace a different file already installed (allowed only when asked)."""
+
+    def __init__(self, message: str, target: Path, title: str) -> None:
+        self.target = target  # the installed file
+        self.title = title  # the model it holds
+        super().__init__(message)
+
+
 class CancelledError(FacemendError):
     """Work was cancelled by the user; nothing was written."""
 

@@ -8,6 +8,7 @@ The core's messages are written for a log or a shell ("could not download X from
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 #: "[Errno 111] ", "[WinError 10061] ", "<urlopen error ...>" wrappers
 _ERRNO = re.compile(r"\[(?:Errno|WinError) -?\d+\]\s*")
@@ -47,6 +48,12 @@ def for_people(error: BaseException | str, next_step: str) -> str:
     if text.lower().startswith("unexpected error"):
         text = "Something went wrong" + text[len("unexpected error") :]
     return f"{_sentence(text)} {_sentence(next_step)}".strip()
+
+
+def about_file(message: str, path: Path) -> str:
+    """A core message about ``path`` ("/a/b/x.pth: cannot tell...") as its reason alone, with
+    the file named by its name, for "Facemend could not use x.pth: <reason>"."""
+    return message.removeprefix(f"{path}: ").replace(str(path), path.name)
 
 
 def os_error_text(error: OSError) -> str:

@@ -17,6 +17,7 @@ from .licences import (
 from .loader import build_parsenet, load_face_model, load_state_dict, load_upscaler, take_face_model
 from .registry import DEFAULT_FACE_MODEL, MODELS, FacePrior, ModelKind, ModelSpec, face_models, spec
 from .store import (
+    ARCHITECTURE_CHECKED,
     ImportedModel,
     ModelStatus,
     find,
@@ -32,6 +33,7 @@ from .store import (
 )
 
 __all__ = [
+    "ARCHITECTURE_CHECKED",
     "DEFAULT_FACE_MODEL",
     "MODELS",
     "DeviceInfo",

@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import IO
 
-from ..errors import ModelError
+from ..errors import ModelError, ModelInPlaceError, UnknownModelError
 from .registry import MODELS, ModelKind, ModelSpec, spec
 
 HASH_CACHE_NAME = ".facemend-hashes.json"
@@ -135,7 +135,7 @@ def import_file(path: str | Path, name: str | None = None, *, force: bool = Fals
         chosen = next((m for m in MODELS.values() if m.sha256 == digest), None)
     if chosen is None:
         temp_path.unlink()
-        raise ModelError(
+        raise UnknownModelError(
             f"{source}: cannot tell which model this is: its name matches none of "
             f"{', '.join(m.filename for m in MODELS.values())} and its sha256 {digest} matches no known "
             "model; say which model it is (facemend-cli models import FILE --name NAME)"
@@ -146,10 +146,12 @@ def import_file(path: str | Path, name: str | None = None, *, force: bool = Fals
             check_loads_as(source, chosen)
         if target.exists() and file_sha256(target) != digest:
             if not force:
-                raise ModelError(
+                raise ModelInPlaceError(
                     f"{target} already holds a {chosen.title} file ({status(chosen.name).value}); "
                     f"nothing was replaced. To replace it (the old file is kept as {target.name}.previous) "
-                    f"run: facemend-cli models import {source} --name {chosen.name} --force"
+                    f"run: facemend-cli models import {source} --name {chosen.name} --force",
+                    target,
+                    chosen.title,
                 )
             os.replace(target, target.with_name(target.name + ".previous"))
     except BaseException:
@@ -159,6 +161,10 @@ def import_file(path: str | Path, name: str | None = None, *, force: bool = Fals
     os.replace(temp_path, target)
     remember_hash(target, digest)
     return ImportedModel(chosen, target, ModelStatus.INSTALLED if digest == chosen.sha256 else ModelStatus.UNVERIFIED)
+
+
+#: the kinds ``check_loads_as`` knows by their architecture; for the others any safe weights pass
+ARCHITECTURE_CHECKED: frozenset[ModelKind] = frozenset({"face", "upscaler", "parsing"})
 
 
 def check_loads_as(path: Path, model: ModelSpec) -> None:

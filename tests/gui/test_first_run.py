@@ -116,7 +116,7 @@ def test_quitting_during_a_download_ends_its_thread(
     server.hold.set()
     offer.download_button.click()
     qtbot.waitUntil(lambda: offer.progress.value() >= 450, timeout=30_000)
-    task = offer._task
+    task = offer._tasks.task
     assert task is not None
     threading.Timer(0.3, server.release.set).start()  # the read under way returns, then the cancel is seen
     offer.stop()  # what QCoreApplication.aboutToQuit calls
@@ -149,11 +149,38 @@ def test_a_wrong_file_chosen_is_refused_plainly(
     offer.choose_button.click()
     qtbot.waitUntil(lambda: not offer.busy, timeout=30_000)
     text = offer.message.text()
-    assert text.startswith("Facemend could not use holiday photo.jpg: cannot tell which model this is")
-    assert "Nothing was installed. To install by hand, download tiny.pth from" in text
-    assert "its contents match no known model. Nothing was installed." in text
+    assert text.startswith(
+        "Facemend could not use holiday photo.jpg: it is not a published model file, and it does not "
+        "load as Tiny GFPGAN. Nothing was installed. To install by hand, download tiny.pth from"
+    )
     assert "sha256" not in text and "facemend-cli" not in text and str(photo) not in text
     assert sorted(p.name for p in models_dir.iterdir()) == ["detection_mobilenet0.25_Final.pth"]
+    assert offer.choose_button.isEnabled()
+
+
+def test_an_unpublished_face_model_under_any_name_is_installed_as_unverified(
+    qtbot,
+    offer: FirstRunDialog,
+    models_dir: Path,
+    tmp_path: Path,
+    random_gfpgan: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offer._wanted = offer._wanted[:1]
+    picked = tmp_path / "face model (3).bin"  # neither a registry name nor a published hash
+    picked.symlink_to(random_gfpgan)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(picked), ""))
+    with qtbot.waitSignal(offer.models_changed, timeout=60_000):
+        offer.choose_button.click()
+    assert hashlib.sha256((models_dir / "tiny.pth").read_bytes()).digest() == _digest(random_gfpgan)
+    assert offer.message.text() == (
+        "Imported face model (3).bin as Tiny GFPGAN. It differs from the published file (unverified) "
+        "but will be used. Facemend is ready to restore faces."
+    )
+
+
+def _digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def test_a_right_file_under_any_name_is_installed(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from http_server import HeldServer, held_mirror
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.models_dialog import ModelsDialog
 from restore_core.models import MODELS, ModelSpec
@@ -139,3 +139,58 @@ def test_a_failed_download_is_said_for_people_with_a_next_step(
     text = dialog.message.text()
     assert "Could not download tiny.pth from http://127.0.0.1:9/" in text and "errno" not in text.lower()
     assert "the server refused the connection. Try again (a download resumes where it stopped)" in text
+
+
+def test_a_wrong_file_picked_is_refused_plainly_and_nothing_changes(
+    qtbot, dialog: ModelsDialog, tmp_path: Path, models_dir: Path, store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = tmp_path / "holiday.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not a model")
+    before = sorted(p.name for p in models_dir.iterdir())
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(photo), ""))
+    dialog.select("tiny")
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+    text = dialog.message.text()
+    assert text.startswith(
+        "Facemend could not use holiday.jpg: it is not a published model file, and it does not load as "
+        "Tiny tiny or GFPGAN v1.4. Nothing was installed. Select the model in the list"
+    ), text
+    assert "sha256" not in text and "facemend-cli" not in text and str(photo) not in text
+    assert sorted(p.name for p in models_dir.iterdir()) == before
+    assert store.folder("import") == str(tmp_path)  # the next picker opens here
+
+
+def test_a_different_file_of_an_installed_model_replaces_it_only_on_yes_keeping_the_old_one(
+    qtbot, dialog: ModelsDialog, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "my own copy.pth"
+    own.write_bytes(PAYLOAD[::-1])  # a tiny (here: any bytes) of its own, not the published file
+    installed = models_dir / "tiny.pth"
+    installed.write_bytes(PAYLOAD)
+    answers: list[QMessageBox.StandardButton] = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    questions: list[str] = []
+
+    def question(parent, title, text, *args):
+        questions.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr("restore_core.models.store.check_loads_as", lambda path, model: None)  # "loads"
+    dialog.select("tiny")
+    dialog.import_model(own)
+    qtbot.waitUntil(lambda: not dialog._busy, timeout=30_000)
+    assert questions == [
+        "my own copy.pth is a Tiny tiny file, but a different Tiny tiny file is installed already (tiny.pth). "
+        "Replace it? The old file is kept as tiny.pth.previous."
+    ]
+    assert dialog.message.text() == "Nothing was replaced: the installed Tiny tiny file stays."
+    assert installed.read_bytes() == PAYLOAD
+
+    dialog.import_model(own)
+    qtbot.waitUntil(lambda: not dialog._busy and "Imported" in dialog.message.text(), timeout=30_000)
+    assert installed.read_bytes() == PAYLOAD[::-1]
+    assert (models_dir / "tiny.pth.previous").read_bytes() == PAYLOAD  # the old file is kept
+    assert dialog.message.text() == (
+        "Imported my own copy.pth as Tiny tiny. It differs from the published file (unverified) but will be used."
+    )
