@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication
 
 def main() -> int:
     app = QApplication([sys.argv[0]])
-    from .main_window import MainWindow
-    from .settings_store import SettingsStore
+    from app.main_window import MainWindow
+    from app.settings_store import SettingsStore
 
     scratch = tempfile.mkdtemp(prefix="facemend-bench-")
     try:
@@ -29,6 +29,7 @@ def main() -> int:
 
         def shown() -> None:
             print("shown", flush=True)
+            window.close()  # stops the render thread, as quitting the app does
             app.exit(0)
 
         QTimer.singleShot(0, shown)

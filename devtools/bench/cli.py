@@ -6,6 +6,7 @@ import argparse
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from .workspace import DEFAULT_TESTDATA, REPO, BenchSetupError
@@ -60,14 +61,23 @@ def main(argv: list[str] | None = None) -> int:
     machine = describe_machine(device)
     print("\n".join(machine.lines()), flush=True)
     bench = Bench(workspace, config, device)
-    rows = []
+    rows, failed = [], []
     for name in args.scenarios.split(","):
         print(f"-- {name}", flush=True)
-        scenario_rows = SCENARIOS[name](bench)
+        try:
+            scenario_rows = SCENARIOS[name](bench)
+        except Exception:  # noqa: BLE001 - one broken scenario must not lose the others' numbers
+            traceback.print_exc()
+            failed.append(name)
+            continue
         print(text_table(scenario_rows) if scenario_rows else "(not available here)", flush=True)
         rows.extend(scenario_rows)
     command = " ".join(["python -m devtools.bench", *argv])
     minutes = (time.perf_counter() - started) / 60
-    write_markdown(args.output, rows, machine, command, load_at_end=load_average(), minutes=minutes, about=ABOUT)
+    about = ABOUT + (f"\n\n**Failed in this run** (see its output): {', '.join(failed)}." if failed else "")
+    write_markdown(args.output, rows, machine, command, load_at_end=load_average(), minutes=minutes, about=about)
     print(f"\n{text_table(rows)}\n\nwritten to {args.output} in {minutes:.1f} minutes")
+    if failed:
+        print(f"error: scenario(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
