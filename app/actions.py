@@ -52,6 +52,18 @@ ACTIONS: dict[str, ActionSpec] = {
     "select_all": ActionSpec("Restore &All Faces", ("Ctrl+A",)),
     "select_none": ActionSpec("Restore &No Faces", ("Ctrl+Shift+A",)),
     "reset": ActionSpec("Reset Settings to &Defaults"),
+    "draw_face": ActionSpec(
+        "&Draw a Missed Face",
+        ("D",),
+        "Drag a box around a face the detector missed (Esc cancels)",
+        "Draw a box around a missed face",
+    ),
+    "remove_face": ActionSpec(
+        "Remo&ve Face (Not a Face)",
+        (_std.Delete, "Backspace"),
+        "Leave the face chosen in the face list out of this photo",
+        "Remove the chosen face (not a face)",
+    ),
     **{
         f"mode_{mode.value}": ActionSpec(text, (f"Ctrl+{number}",))
         for number, (mode, text) in enumerate(VIEW_MODE_TEXTS.items(), start=1)
@@ -75,6 +87,7 @@ ACTIONS: dict[str, ActionSpec] = {
 GESTURES = (
     ("Space (hold)", "Show the original"),
     ("Click a face box", "Include or exclude that face"),
+    ("Right-click a face box", "Exclude, pair a reference or remove that face"),
     ("Drop a photo on a face box", "Use it as that face's reference"),
     ("Wheel", "Zoom about the pointer"),
 )

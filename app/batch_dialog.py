@@ -9,7 +9,6 @@ skipped ones overwritten or saved under new names. Progress: the current file an
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -173,7 +172,7 @@ class BatchDialog(QDialog):
 
     def set_settings(self, settings: Settings) -> None:
         """The window's current settings, used for the next start (every face of every photo)."""
-        self._settings = dataclasses.replace(settings, faces=None, overrides=())
+        self._settings = settings.for_another_photo()
         f = settings.face
         self.settings_note.setText(
             f"Uses the current settings: model {f.model}, strength {f.strength:.2f}, creativity {f.creativity:.2f}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -140,6 +140,9 @@ class FacePanel(QWidget):
     reference_dropped = Signal(int, Path)
     reference_browse_requested = Signal(int)
     reference_cleared = Signal(int)
+    draw_requested = Signal()  # the user wants to draw a face the detector missed
+    remove_requested = Signal(int)  # the face is not a face
+    face_menu_requested = Signal(int, QPoint)  # face index, global position of the right click
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +163,16 @@ class FacePanel(QWidget):
         header.addWidget(all_button)
         header.addWidget(none_button)
         layout.addLayout(header)
+        corrections = QHBoxLayout()
+        draw_button = QPushButton("Draw Missed Face")
+        draw_button.setToolTip("The detector missed a face: drag a box around it on the photo (D)")
+        draw_button.clicked.connect(self.draw_requested)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("The chosen face is not a face: leave it out of this photo (Delete)")
+        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.current_face()))
+        corrections.addWidget(draw_button, 1)
+        corrections.addWidget(self.remove_button)
+        layout.addLayout(corrections)
 
         self.list = QListWidget()
         self.list.setIconSize(QSize(2 * THUMB + 4, THUMB))
@@ -167,6 +180,8 @@ class FacePanel(QWidget):
         self.list.setToolTip("Every face found: tick a face to restore it, select it to give it its own settings")
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.currentRowChanged.connect(lambda _: self._show_editor())
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._on_list_menu)
         layout.addWidget(self.list, 1)
 
         layout.addWidget(self._build_editor())
@@ -236,6 +251,11 @@ class FacePanel(QWidget):
         return self.editor
 
     # ---------------------------------------------------------------- content
+    def _on_list_menu(self, at: QPoint) -> None:
+        row = self.list.indexAt(at).row()
+        if row >= 0:
+            self.face_menu_requested.emit(row, self.list.viewport().mapToGlobal(at))
+
     def current_face(self) -> int:
         return self.list.currentRow()
 
@@ -308,7 +328,8 @@ class FacePanel(QWidget):
 
     def _row_text(self, index: int) -> str:
         face = self._faces[index]
-        lines = [f"Face {index + 1}", f"score {face.score:.2f}, {face.size:.0f} px"]
+        found = "drawn by hand" if face.box in self._settings.detection.added else f"score {face.score:.2f}"
+        lines = [f"Face {index + 1}", f"{found}, {face.size:.0f} px"]
         render = self._renders.get(index)
         if render is not None and render.model:
             lines.append(MODEL_NAMES.get(render.model, render.model) + (" (preview)" if render.preview else ""))
@@ -322,6 +343,7 @@ class FacePanel(QWidget):
     def _show_editor(self) -> None:
         index = self.current_face()
         self.editor.setEnabled(0 <= index < len(self._faces))
+        self.remove_button.setEnabled(self.editor.isEnabled())
         if not self.editor.isEnabled():
             self.editor.setTitle("Face")
             self.reference.show_reference(None)

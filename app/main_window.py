@@ -34,8 +34,9 @@ from .clipboard import PastedPhotos
 from .components import Detection, ImageRef, PhotoSession
 from .components.remembered import remembered, remembered_text
 from .components.selection import select_all, select_none
-from .components.viewport import FaceBox, ViewMode
+from .components.viewport import ViewMode, face_boxes
 from .controls import ControlsPanel
+from .dock_layout import NarrowDocks
 from .export import Exporter
 from .face_edits import FaceEdits
 from .face_panel import FacePanel
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
                 "quit": self.close,
                 "select_all": lambda: self.edit(select_all(self.settings), "", "Restore all faces"),
                 "select_none": lambda: self.edit(select_none(self.settings), "", "Restore no faces"),
+                "remove_face": lambda: self.face_edits.remove_face(self.face_panel.current_face()),
                 "reset": self.controls.reset_button.click,
             },
             history=self.history,
@@ -184,8 +186,9 @@ class MainWindow(QMainWindow):
         self.settings_dock.setMinimumWidth(SETTINGS_DOCK_WIDTH[0])
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.settings_dock)
         # The canvas gets the rest: most of the window (a saved layout, restored later, wins).
-        docks, widths = [self.faces_dock, self.settings_dock], [FACES_DOCK_WIDTH[1], SETTINGS_DOCK_WIDTH[1]]
-        self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+        widths = (FACES_DOCK_WIDTH[1], SETTINGS_DOCK_WIDTH[1])
+        self.resizeDocks([self.faces_dock, self.settings_dock], list(widths), Qt.Orientation.Horizontal)
+        self.narrow_docks = NarrowDocks(self, self.faces_dock, self.settings_dock, widths)
 
     def _connect(self) -> None:
         s = self.service.signals
@@ -204,20 +207,15 @@ class MainWindow(QMainWindow):
         self.exporter.failed.connect(self._on_export_failed)
         self.controls.edited.connect(self.edit)
         self.controls.edit_finished.connect(self.history.seal)
-        self.canvas.face_clicked.connect(self.face_edits.toggle)
         self.canvas.files_dropped.connect(self.open_paths)
-        self.canvas.reference_dropped.connect(self.face_edits.set_reference)
         self.canvas.zoom_changed.connect(self.work_status.show_zoom)
         panel = self.face_panel
         panel.list.currentRowChanged.connect(self.canvas.set_current_face)
-        panel.selection_toggled.connect(self.face_edits.select)
         panel.select_all_requested.connect(self.commands.select_all.trigger)
         panel.select_none_requested.connect(self.commands.select_none.trigger)
-        panel.override_edited.connect(self.face_edits.override)
         panel.override_finished.connect(self.history.seal)
-        panel.reference_dropped.connect(self.face_edits.set_reference)
-        panel.reference_browse_requested.connect(self.face_edits.choose_reference)
-        panel.reference_cleared.connect(self.face_edits.clear_reference)
+        panel.draw_requested.connect(self.commands.draw_face.trigger)
+        self.face_edits.take_requests(self.canvas, panel)
 
     def _restore_layout(self) -> None:
         geometry, state = self.store.geometry(), self.store.window_state()
@@ -393,8 +391,7 @@ class MainWindow(QMainWindow):
         self._show_face_boxes()
 
     def _show_face_boxes(self) -> None:
-        s = self.settings
-        self.canvas.set_faces(tuple(FaceBox(i, f.box, f.score, s.is_selected(i)) for i, f in enumerate(self.faces)))
+        self.canvas.set_faces(face_boxes(self.faces, self.settings))
 
     # ================================================================ rendering
     def _on_rendered(self, ticket: int, result: RenderResult) -> None:

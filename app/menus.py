@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .settings_store import SettingsStore
 
 #: the window's own commands, given to ``WindowCommands`` as slots by these names
-WINDOW_SLOTS = ("open", "paste", "batch", "models", "quit", "select_all", "select_none", "reset")
+WINDOW_SLOTS = ("open", "paste", "batch", "models", "quit", "select_all", "select_none", "remove_face", "reset")
 
 
 class WindowCommands:
@@ -61,9 +61,13 @@ class WindowCommands:
         self.history_actions = HistoryActions(history, main)
         self.undo, self.redo = self.history_actions.undo, self.history_actions.redo
         main.addActions([self.undo, self.redo])
-        self.select_all, self.select_none, self.reset = (
-            make_action(name, main, slots[name]) for name in ("select_all", "select_none", "reset")
+        self.select_all, self.select_none, self.remove_face, self.reset = (
+            make_action(name, main, slots[name]) for name in ("select_all", "select_none", "remove_face", "reset")
         )
+        self.draw_face = make_action("draw_face", main)
+        self.draw_face.setCheckable(True)
+        self.draw_face.toggled.connect(canvas.set_drawing)
+        canvas.drawing_changed.connect(self.draw_face.setChecked)
 
         group = QActionGroup(main)
         self.modes: dict[ViewMode, QAction] = {}
@@ -107,7 +111,9 @@ class WindowCommands:
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo, self.redo])
         edit_menu.addSeparator()
-        edit_menu.addActions([self.select_all, self.select_none, self.reset])
+        edit_menu.addActions([self.select_all, self.select_none, self.draw_face, self.remove_face])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.reset)
 
         view_menu = bar.addMenu("&View")
         view_menu.addActions(list(self.modes.values()))

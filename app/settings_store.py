@@ -26,7 +26,7 @@ class SettingsStore:
             QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
         )
 
-    # -- restoration settings (the per-image parts, faces and overrides, are not kept) --
+    # -- restoration settings (the per-image parts: faces, overrides, faces drawn or removed, are not kept) --
     def last_settings(self) -> Settings:
         text = self._str("settings/last")
         if not text:
@@ -38,7 +38,7 @@ class SettingsStore:
 
     def set_last_settings(self, settings: Settings) -> None:
         general = Settings(
-            detection=settings.detection,
+            detection=settings.detection.for_detector,  # drawn and removed faces belong to one photo
             face=settings.face,
             grain=settings.grain,
             output=settings.output,

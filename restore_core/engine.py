@@ -21,6 +21,7 @@ an engine.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ import numpy as np
 from . import compose
 from .align import ALIGNED_SIZE, FaceWarp, Region, estimate_warp
 from .errors import CancelledError, SettingsError
-from .faces import DetectedFace
+from .faces import Box, DetectedFace
 from .io import LoadedImage, load_image
 from .limits import available_memory, output_memory_estimate
 from .lru import LRUCache
@@ -223,7 +224,9 @@ class RenderEngine:
         self.timings: dict[str, float] = {}
         self._image: LoadedImage | None = None
         self._faces: list[DetectedFace] = []
+        #: the detector's faces by what it was asked (``DetectionSettings.for_detector``)
         self._detections: dict[DetectionSettings, list[DetectedFace]] = {}
+        self._drawn: dict[Box, DetectedFace] = {}  # faces drawn by hand, by their box
         # Per face, by identity: kept for the faces a new detection finds again.
         self._aligned: dict[FaceKey, AlignedFace] = {}
         self._detector: Any = None
@@ -281,6 +284,7 @@ class RenderEngine:
         self._last_view = None
         self._photo_tone = None
         self._detections.clear()
+        self._drawn.clear()
         for cache in (self._outputs, self._features, self._matched, self._locked, self._blend_masks):
             cache.clear()
         self.last_outputs = {}
@@ -322,16 +326,31 @@ class RenderEngine:
         return self.image.working_rgb8()
 
     def detect_steps(self, detection: DetectionSettings) -> Steps[list[DetectedFace]]:
-        if detection not in self._detections:
+        """The faces ``detection`` asks for: the detector's (run once per photo and detector
+        settings) with the user's corrections, faces drawn by hand and faces removed."""
+        asked = detection.for_detector
+        if asked not in self._detections:
             yield ProgressEvent("detect", 0, 1, "finding faces")
-            detector = self._load_detector(detection.detector)
+            detector = self._load_detector(asked.detector)
             start = time.perf_counter()
             rgb8 = self.image.working_rgb8()
-            self._detections[detection] = detector.detect(rgb8, detection)  # filtered and ordered
+            self._detections[asked] = detector.detect(rgb8, asked)  # filtered and ordered
             self._timed("detect", start)
-            yield ProgressEvent("detect", 1, 1, f"{len(self._detections[detection])} faces")
-        self._set_faces(self._detections[detection])
+            yield ProgressEvent("detect", 1, 1, f"{len(self._detections[asked])} faces")
+        faces = self._detections[asked]
+        if detection is not asked:
+            from .detect.drawn import corrected_faces
+
+            faces = corrected_faces(faces, detection, functools.partial(self._drawn_face, asked.detector))
+        self._set_faces(faces)
         return self.faces
+
+    def _drawn_face(self, detector: str, box: Box) -> DetectedFace:
+        if box not in self._drawn:
+            from .detect.drawn import drawn_face
+
+            self._drawn[box] = drawn_face(box, self.image.working_rgb8(), self._load_detector(detector))
+        return self._drawn[box]
 
     def detect(
         self, detection: DetectionSettings, progress: Callable[[ProgressEvent], None] | None = None

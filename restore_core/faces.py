@@ -76,3 +76,24 @@ def landmarks_from_box(box: tuple[float, ...]) -> tuple[tuple[float, float], ...
     w, h = x2 - x1, y2 - y1
     rel = ((0.31, 0.42), (0.69, 0.42), (0.50, 0.60), (0.35, 0.78), (0.65, 0.78))
     return tuple((x1 + fx * w, y1 + fy * h) for fx, fy in rel)
+
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in photo pixels
+
+#: Boxes overlapping at least this much (intersection over union) are taken as the same face.
+SAME_FACE_IOU = 0.5
+
+
+def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def same_face(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return box_iou(a, b) >= SAME_FACE_IOU

@@ -160,6 +160,26 @@ def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+#: a box drawn on a photo: within this many pixels of it, at least this many pixels wide and high
+_BOX_REACH, _MIN_BOX_SIDE = 1_000_000.0, 2.0
+
+
+def _boxes(name: str, value: Any) -> tuple[tuple[float, float, float, float], ...]:
+    if not isinstance(value, list | tuple) or len(value) > 10_000:
+        raise SettingsError(f"{name} must be a list of boxes like [[x1, y1, x2, y2]], got {_describe(value)}")
+    boxes = []
+    for box in value:
+        numbers_ok = isinstance(box, list | tuple) and len(box) == 4
+        numbers_ok = numbers_ok and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in box)
+        if not numbers_ok or not all(abs(float(v)) <= _BOX_REACH for v in box):
+            raise SettingsError(f"{name}: a box is four pixel positions [x1, y1, x2, y2], got {_describe(box)}")
+        x1, y1, x2, y2 = (float(v) for v in box)
+        if x2 - x1 < _MIN_BOX_SIDE or y2 - y1 < _MIN_BOX_SIDE:
+            raise SettingsError(f"{name}: a box needs x2 > x1 and y2 > y1 (at least 2 pixels), got {_describe(box)}")
+        boxes.append((x1, y1, x2, y2))
+    return tuple(boxes)
+
+
 def _choice(default: str, choices: tuple[str, ...], doc: str) -> Any:
     return field(default=default, metadata={"choices": choices, "doc": doc})
 
@@ -173,6 +193,27 @@ class DetectionSettings(_Validated):
     min_face: int = _num(0, 0, 100_000, "ignore faces smaller than this many pixels (0: no limit)")
     max_face: int = _num(0, 0, 100_000, "ignore faces larger than this many pixels (0: no limit)")
     only_center_face: bool = _bool(False, "restore only the face nearest the centre")
+    #: The user's corrections, for one photo (``Settings.for_another_photo`` drops them): boxes
+    #: (x1, y1, x2, y2, photo pixels) drawn around faces the detector missed, and the boxes of
+    #: detected faces that are not faces. A detected face overlapping either is left out.
+    added: tuple[tuple[float, float, float, float], ...] = field(
+        default=(), metadata={"doc": "boxes drawn around faces the detector missed, x1 y1 x2 y2 in photo pixels"}
+    )
+    removed: tuple[tuple[float, float, float, float], ...] = field(
+        default=(), metadata={"doc": "boxes of detected faces that are not faces, x1 y1 x2 y2 in photo pixels"}
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("added", "removed"):  # JSON gives lists: kept as tuples, so settings stay hashable
+            object.__setattr__(self, name, _boxes(name, getattr(self, name)))
+
+    @property
+    def for_detector(self) -> DetectionSettings:
+        """These settings without the user's corrections: what the detector itself is asked."""
+        if not self.added and not self.removed:
+            return self
+        return dataclasses.replace(self, added=(), removed=())
 
     @property
     def score_threshold(self) -> float:
@@ -321,6 +362,14 @@ class Settings(_Validated):
             raise SettingsError(f"faces must be face indices (0, 1, ...), got {list(self.faces)!r}")
         if any(not _is_index(i) or not isinstance(o, FaceOverride) for i, o in self.overrides):
             raise SettingsError("overrides must pair face indices (0, 1, ...) with face settings")
+
+    def for_another_photo(self) -> Settings:
+        """These settings without the parts that belong to one photo: which faces, per-face
+        choices, faces drawn or removed by hand (they keep no meaning on another photo)."""
+        detection = self.detection.for_detector
+        if self.faces is None and not self.overrides and detection is self.detection:
+            return self
+        return dataclasses.replace(self, faces=None, overrides=(), detection=detection)
 
     def for_face(self, index: int) -> FaceSettings:
         for i, override in self.overrides:

@@ -7,7 +7,7 @@ import dataclasses
 from app.components import SettingsHistory
 from app.components.selection import remap_faces, select_none, set_selected
 from restore_core.faces import DetectedFace, landmarks_from_box
-from restore_core.params import FaceOverride, Settings
+from restore_core.params import DetectionSettings, FaceOverride, Settings
 
 
 def _face(x: float) -> DetectedFace:
@@ -30,6 +30,14 @@ def test_remap_follows_faces_across_a_redetection() -> None:
     moved = remap_faces(s, old, new)
     assert moved.faces == (0, 2)
     assert moved.overrides == ((0, FaceOverride(strength=0.2)),)
+
+
+def test_a_face_drawn_by_hand_starts_chosen_even_when_only_some_faces_are() -> None:
+    old = [_face(0), _face(100)]
+    drawn, other = _face(400), _face(600)  # the user drew one; a new detection found the other
+    s = Settings(faces=(1,), detection=DetectionSettings(added=(drawn.box,)))
+    moved = remap_faces(s, old, [*old, drawn, other])
+    assert moved.faces == (1, 2)
 
 
 def test_history_merges_a_drag_and_seals_it() -> None:

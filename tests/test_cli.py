@@ -246,3 +246,21 @@ def test_save_faces_writes_each_faces_input_output_mask_and_comparison(
     again = [*base, "-o", str(tmp_path / "again.png"), "--save-faces", str(faces_dir)]
     assert main(again) == 1
     assert not (tmp_path / "again.png").exists()
+
+
+def test_a_settings_file_with_faces_drawn_and_removed_in_the_app_restores_those_faces(
+    models_dir: Path, photos_dir: Path, tmp_path: Path
+) -> None:
+    source = photos_dir / "collage_two_faces.jpg"
+    base = ["restore", str(source), "--model", "passthrough", *MOBILE]
+    assert main([*base, "-o", str(tmp_path / "found.png"), "--json", str(tmp_path / "found.json")]) == 0
+    found = [f["box"] for f in json.loads((tmp_path / "found.json").read_text())["faces"]]
+    assert len(found) == 2
+    drawn = [10.0, 10.0, 90.0, 110.0]  # where no face is: the user's word
+    settings = {"detection": {"added": [drawn], "removed": [found[0]]}}
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    out = ["-o", str(tmp_path / "edited.png"), "--json", str(tmp_path / "edited.json")]
+    assert main([*base, "--settings", str(tmp_path / "settings.json"), *out]) == 0
+    report = json.loads((tmp_path / "edited.json").read_text())
+    assert sorted(f["box"] for f in report["faces"]) == sorted([drawn, found[1]])
+    assert report["settings"]["detection"]["added"] == [drawn]

@@ -43,6 +43,7 @@ class Scene:
     current_face: int | None  # the face the face panel edits
     show_boxes: bool
     drop_face: int | None  # face under a photo being dragged in
+    drawn_box: tuple[float, float, float, float] | None  # the face box being drawn, image pixels
     holding_original: bool
     font: QFont
     size: tuple[float, float]  # the widget's, logical pixels
@@ -188,6 +189,16 @@ def paint_drop_target(painter: QPainter, scene: Scene) -> None:
     painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
 
+def paint_drawn_box(painter: QPainter, scene: Scene) -> None:
+    """The box of a face being drawn by hand (on the original's side)."""
+    if scene.drawn_box is None:
+        return
+    rect = _widget_rect(scene, scene.drawn_box, QPointF(0, 0))
+    painter.setPen(QPen(DROP_TARGET, 2, Qt.PenStyle.DashLine))
+    painter.setBrush(QColor(DROP_TARGET.red(), DROP_TARGET.green(), DROP_TARGET.blue(), 40))
+    painter.drawRect(rect)
+
+
 def paint_labels(painter: QPainter, scene: Scene) -> None:
     """ "Before" / "After" tags: in the top corners (split), over each half (side by side)."""
     if scene.after is None:
@@ -237,6 +248,7 @@ PAINTERS: tuple[Callable[[QPainter, Scene], None], ...] = (
     paint_images,
     paint_faces,
     paint_drop_target,
+    paint_drawn_box,
     paint_labels,
     paint_divider,
 )

@@ -3,15 +3,17 @@
 and drop events into view changes and signals, and paints a ``Scene`` with the painters.
 
 View modes: a split with a draggable divider, side by side, before only, after only; holding
-Space shows the original in any mode.
+Space shows the original in any mode. While drawing (``set_drawing``), a drag draws the box of a
+face the detector missed, and Esc stops.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
@@ -19,6 +21,7 @@ from PySide6.QtGui import (
     QFocusEvent,
     QHelpEvent,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -28,13 +31,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ..components import RenderView
-from ..components.viewport import ZOOM_STEP, FaceBox, ViewMode, Viewport
+from ..components.viewport import MIN_DRAWN_SIDE, ZOOM_STEP, FaceBox, ViewMode, Viewport
 from ..files import local_files
 from .painters import BACKGROUND, PAINTERS, Scene, paint_placeholder
 
 
 class ImageCanvas(QWidget):
     face_clicked = Signal(int)
+    face_drawn = Signal(tuple)  # (x1, y1, x2, y2) in image pixels, inside the photo
+    drawing_changed = Signal(bool)
+    face_menu_requested = Signal(int, QPoint)  # face index, global position of the right click
     files_dropped = Signal(list)  # list[Path]
     reference_dropped = Signal(int, Path)  # face index, photo
     zoom_changed = Signal(float)
@@ -58,8 +64,11 @@ class ImageCanvas(QWidget):
         self._faces: tuple[FaceBox, ...] = ()
         self._current_face: int | None = None
         self._holding_original = False
-        self._drag: str | None = None  # "divider" or "pan"
+        self._drag: str | None = None  # "divider", "pan" or "draw"
         self._drag_last = QPointF()
+        self._drawing = False  # a drag draws a face box
+        self._draw_start: tuple[float, float] | None = None  # photo point where the box being drawn started
+        self._drawn_box: tuple[float, float, float, float] | None = None  # the box being drawn, image pixels
         self._show_boxes = True
         self._drop_face: int | None = None  # face under a photo being dragged in
 
@@ -156,7 +165,22 @@ class ImageCanvas(QWidget):
             return ""
         size = max(face.box[2] - face.box[0], face.box[3] - face.box[1])
         action = "exclude it" if face.selected else "restore it"
-        return f"Face {face.index + 1}: detection score {face.score:.2f}, {size:.0f} px. Click to {action}."
+        found = "drawn by hand" if face.drawn else f"detection score {face.score:.2f}"
+        return f"Face {face.index + 1}: {found}, {size:.0f} px. Click to {action}, right-click for more."
+
+    @property
+    def drawing(self) -> bool:
+        return self._drawing
+
+    def set_drawing(self, drawing: bool) -> None:
+        """Draw a face box with the next drag (Esc, or ``set_drawing(False)``, stops)."""
+        drawing = drawing and self._before is not None
+        self._draw_start = self._drawn_box = None
+        if drawing != self._drawing:
+            self._drawing = drawing
+            self.setCursor(Qt.CursorShape.CrossCursor if drawing else Qt.CursorShape.ArrowCursor)
+            self.drawing_changed.emit(drawing)
+            self.update()
 
     def set_show_boxes(self, show: bool) -> None:
         self._show_boxes = show
@@ -263,6 +287,7 @@ class ImageCanvas(QWidget):
             current_face=self._current_face,
             show_boxes=self._show_boxes,
             drop_face=self._drop_face,
+            drawn_box=self._drawn_box,
             holding_original=self._holding_original,
             font=self.font(),
             size=view.size,
@@ -285,6 +310,11 @@ class ImageCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
+        if self._drawing:
+            if event.button() == Qt.MouseButton.LeftButton:
+                self._drag = "draw"
+                self._draw_start = self._view.photo_point((pos.x(), pos.y()))
+            return
         if event.button() == Qt.MouseButton.LeftButton and self._near_divider(pos):
             self._drag = "divider"
         elif event.button() == Qt.MouseButton.LeftButton and (index := self.face_at(pos)) is not None:
@@ -297,7 +327,10 @@ class ImageCanvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
-        if self._drag == "divider" and self._before is not None:
+        if self._drag == "draw" and self._draw_start is not None:
+            self._drawn_box = self._view.drawn_box(self._draw_start, self._view.photo_point((pos.x(), pos.y())))
+            self.update()
+        elif self._drag == "divider" and self._before is not None:
             self.set_split(self.widget_to_image(pos).x() / self._before.width())
         elif self._drag == "pan":
             delta = pos - self._drag_last
@@ -308,11 +341,31 @@ class ImageCanvas(QWidget):
         self._drag_last = pos
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        drawn = self._drawn_box if self._drag == "draw" else None
         self._drag = None
+        if drawn is not None and min(drawn[2] - drawn[0], drawn[3] - drawn[1]) >= MIN_DRAWN_SIDE:
+            self.set_drawing(False)
+            self.face_drawn.emit(drawn)
+            return
+        self._draw_start = self._drawn_box = None  # a click, or a box too small for a face
+        self.update()
         self._update_cursor(event.position())
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and self._drawing:
+            self.set_drawing(False)
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        index = self.face_at(QPointF(event.pos()))
+        if index is not None and not self._drawing:
+            self.face_menu_requested.emit(index, event.globalPos())
+
     def _update_cursor(self, pos: QPointF) -> None:
-        if self._near_divider(pos):
+        if self._drawing:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+        elif self._near_divider(pos):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         elif self.face_at(pos) is not None:
             self.setCursor(Qt.CursorShape.PointingHandCursor)

@@ -9,7 +9,6 @@ made for another detection.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,7 +91,7 @@ class PhotoSession:
         one is kept until the new one has decoded, so a file that fails to open loses nothing."""
         if self._opening_settings is None:  # a second open before the first decoded keeps the first's backup
             self._previous_state = _Backup(self._image, self._faces, self._face_lists, self._basis, self.last_result)
-        self._opening_settings = dataclasses.replace(self.history.current, faces=None, overrides=())
+        self._opening_settings = self.history.current.for_another_photo()
         self._image_ids += 1
         self._image = ImageRef(self._image_ids, path)
         self._faces, self._face_lists, self._basis, self.last_result = (), {}, None, None

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from restore_core.faces import DetectedFace
+from restore_core.params import Settings
 
 from .photo import RenderView
 
@@ -34,12 +38,23 @@ class ViewMode(enum.Enum):
     AFTER = "after"
 
 
+#: a drawn face box narrower or lower than this (photo pixels) was a click, not a face
+MIN_DRAWN_SIDE = 8
+
+
 @dataclass(frozen=True)
 class FaceBox:
     index: int
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in image pixels
     score: float
     selected: bool
+    drawn: bool = False  # drawn by hand (the score is the user's word, not the detector's)
+
+
+def face_boxes(faces: Sequence[DetectedFace], settings: Settings) -> tuple[FaceBox, ...]:
+    """What the canvas shows of each face in ``settings``."""
+    drawn = settings.detection.added
+    return tuple(FaceBox(i, f.box, f.score, settings.is_selected(i), f.box in drawn) for i, f in enumerate(faces))
 
 
 def _clamp_zoom(zoom: float) -> float:
@@ -189,14 +204,26 @@ class Viewport:
         return RenderView((x0, y0, x1, y1), min(1.0, self.zoom))
 
     # ---------------------------------------------------------------- hit testing
+    def photo_point(self, point: Point) -> Point:
+        """The photo pixel under the widget point, on either half in side-by-side."""
+        x, y = self.widget_to_image(point)
+        if self.image_size is None or self.mode is not ViewMode.SIDE_BY_SIDE:
+            return x, y
+        ox, oy = self.after_origin()
+        return (x - ox, y - oy) if (y > self.image_size[1] if self.stacked else x > self.image_size[0]) else (x, y)
+
+    def drawn_box(self, start: Point, end: Point) -> tuple[float, float, float, float]:
+        """The box dragged from photo point ``start`` to ``end``, either way round, inside the photo."""
+        width, height = self.image_size or (0, 0)
+        xs = sorted(min(float(width), max(0.0, v)) for v in (start[0], end[0]))
+        ys = sorted(min(float(height), max(0.0, v)) for v in (start[1], end[1]))
+        return (round(xs[0], 1), round(ys[0], 1), round(xs[1], 1), round(ys[1], 1))
+
     def face_at(self, faces: tuple[FaceBox, ...], point: Point) -> int | None:
         """Index of the smallest face box under the widget point (either half in side-by-side)."""
         if self.image_size is None:
             return None
-        x, y = self.widget_to_image(point)
-        ox, oy = self.after_origin()
-        if self.mode is ViewMode.SIDE_BY_SIDE and (y > self.image_size[1] if self.stacked else x > self.image_size[0]):
-            x, y = x - ox, y - oy
+        x, y = self.photo_point(point)
         hits = [f for f in faces if f.box[0] <= x <= f.box[2] and f.box[1] <= y <= f.box[3]]
         if not hits:
             return None

@@ -23,9 +23,30 @@ def test_the_canvas_gets_most_of_the_window_which_can_be_800_px_wide(qtbot, wind
     panels = win.faces_dock.width() + win.settings_dock.width()
     assert win.canvas.width() > panels and win.canvas.width() > 0.55 * win.width()
     assert win.minimumSizeHint().width() <= 800
+    assert not win.narrow_docks.tabbed
     win.resize(800, 700)
     qtbot.waitUntil(lambda: win.width() == 800)
-    assert win.canvas.width() >= 300 and win.faces_dock.isVisible() and win.settings_dock.isVisible()
+    # narrow: the two panels share one tabbed column, the canvas keeps most of the window
+    assert win.narrow_docks.tabbed and win.tabifiedDockWidgets(win.faces_dock) == [win.settings_dock]
+    qtbot.waitUntil(lambda: win.canvas.width() > 0.55 * win.width(), timeout=3000)
+    assert win.settings_dock.isVisible() and not win.settings_dock.visibleRegion().isEmpty()
+    win.resize(1400, 900)
+    qtbot.waitUntil(lambda: win.width() == 1400)
+    qtbot.waitUntil(lambda: not win.narrow_docks.tabbed)
+    shown = lambda dock: not dock.visibleRegion().isEmpty()  # noqa: E731
+    qtbot.waitUntil(lambda: shown(win.faces_dock) and shown(win.settings_dock), timeout=3000)
+    assert win.dockWidgetArea(win.settings_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert win.canvas.width() > 0.55 * win.width()
+
+
+def test_panels_the_user_arranged_are_left_as_they_are_in_a_narrow_window(qtbot, window: MainWindow) -> None:
+    win = window
+    win.resize(1400, 900)
+    qtbot.waitUntil(lambda: win.width() == 1400)
+    win.faces_dock.close()  # View > Faces off: the user wants the room
+    win.resize(800, 700)
+    qtbot.waitUntil(lambda: win.width() == 800)
+    assert not win.narrow_docks.tabbed and not win.faces_dock.isVisible()
 
 
 def test_pairing_a_reference_with_a_long_name_keeps_the_panels_width(

@@ -15,11 +15,11 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolBar
 
-from app.components.selection import iou
 from app.components.viewport import ViewMode
 from app.main_window import MainWindow
 from app.qimage import qimage_to_rgb8
 from app.unsaved import UnsavedChoice
+from restore_core.faces import box_iou
 from restore_core.params import GrainSettings
 
 PHOTO = "family_three_print.png"
@@ -43,7 +43,7 @@ def test_drop_opens_the_photo_and_boxes_every_face(loaded: MainWindow, expected_
     assert win.image is not None and win.image.path == photos_dir / PHOTO
     assert len(win.faces) == len(expected)
     for box in expected:
-        assert max(iou(box, f.box) for f in win.faces) > 0.3, box
+        assert max(box_iou(box, f.box) for f in win.faces) > 0.3, box
     assert len(win.canvas._faces) == len(expected)
     assert win.face_panel.list.count() == len(expected)
     assert win.last_result is not None and len(win.last_result.faces) == len(expected)
