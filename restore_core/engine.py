@@ -641,9 +641,12 @@ class RenderEngine:
             planned.append((index, model, face, self.reference(face)))  # a bad reference fails before any model runs
         yield from self._parse_references(planned)
         plans = []
+        locked_now: list[int] = []  # faces the identity lock restored just now: announced as the others
         for index, model, face, reference in planned:
             if face.identity_lock and reference is not None and not allow_preview:
-                face = yield from self._identity_lock(index, model, face, reference)
+                face, ran = yield from self._identity_lock(index, model, face, reference)
+                if ran:
+                    locked_now.append(index)
             plans.append((index, model, face, reference))
         outputs: dict[int, _FaceOutput] = {}
         todo: dict[int, tuple[str, FaceSettings, ReferenceFace | None]] = {}
@@ -661,10 +664,11 @@ class RenderEngine:
         pasted: list[int] = []
 
         def finished(index: int, seconds_left: float) -> FaceDone:
-            model, face, reference = todo[index]
-            outputs[index] = self._finish_face(
-                index, self._output_key(index, model, face), face, reference, preview=False
-            )
+            if index in todo:
+                model, face, reference = todo[index]
+                outputs[index] = self._finish_face(
+                    index, self._output_key(index, model, face), face, reference, preview=False
+                )
             patch = None
             if paste is not None:
                 # Under it, the faces shown from the cache and those done before it.
@@ -676,6 +680,9 @@ class RenderEngine:
             render = self._face_render(index, settings, outputs[index], similarity=False)
             return FaceDone(render, seconds_left, *(patch or (None, None)))
 
+        for done, index in enumerate(locked_now, start=1):
+            message = f"face {done} of {len(locked_now)} restored (identity lock)"
+            yield ProgressEvent("restore", done, len(locked_now), message, face=finished(index, 0.0))
         yield from self._restore_steps([(i, model, face) for i, (model, face, _) in todo.items()], finished)
         self.last_outputs = {index: outputs[index] for index, *_ in plans}
         return self.last_outputs
@@ -711,11 +718,12 @@ class RenderEngine:
 
     def _identity_lock(
         self, index: int, model: str, face: FaceSettings, reference: ReferenceFace
-    ) -> Steps[FaceSettings]:
-        """``face`` at the creativity (of PREFETCH_LEVELS) whose result is closest to the reference."""
+    ) -> Steps[tuple[FaceSettings, bool]]:
+        """``face`` at the creativity (of PREFETCH_LEVELS) whose result is closest to the reference,
+        and whether models ran to choose it (else the choice was cached)."""
         identity = self.identity()
         if identity is None:
-            return face
+            return face, False
         lock_key = (self._output_key(index, model, face)[:4], reference)
         if lock_key not in self._locked:
             candidates = [_replace_creativity(face, level) for level in PREFETCH_LEVELS]
@@ -728,7 +736,8 @@ class RenderEngine:
             )
             best, _ = pick_closest(identity, restored, identity.embed(reference.rgb8))
             self._locked[lock_key] = PREFETCH_LEVELS[best]
-        return _replace_creativity(face, self._locked[lock_key])
+            return _replace_creativity(face, self._locked[lock_key]), True
+        return _replace_creativity(face, self._locked[lock_key]), False
 
     def _finish_face(
         self, index: int, key: _OutputKey, face: FaceSettings, reference: ReferenceFace | None, *, preview: bool

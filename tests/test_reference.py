@@ -351,3 +351,28 @@ def test_the_report_gives_each_similarity_or_none_without_the_model(
         "reference_face": 0,
         "similarity": {"original_vs_reference": None, "restored_vs_reference": None, "restored_vs_original": None},
     }
+
+
+def test_a_face_the_identity_lock_restores_is_announced_as_it_finishes(
+    models_dir: Path, arcface_weights: Path, photos_dir: Path, reference_folder: Path
+) -> None:
+    from restore_core.engine import PREFETCH_LEVELS, ProgressEvent, RenderEngine
+    from restore_core.params import FaceOverride, FaceSettings, Settings
+
+    (models_dir / arcface_weights.name).symlink_to(arcface_weights)
+    engine = RenderEngine(device="cpu")
+    engine.open(photos_dir / FAMILY)
+    engine.detect(MOBILE)
+    locked = FaceOverride(reference=str(reference_folder / "a.png"), identity_lock=True)
+    # pre-conditioning makes the creativity levels differ although passthrough runs no network
+    settings = Settings(
+        detection=MOBILE, face=FaceSettings(model="passthrough", precondition=True), overrides=((1, locked),)
+    )
+    events: list[ProgressEvent] = []
+    engine.render(settings, events.append, allow_preview=False)
+    done = {e.face.index: e.face for e in events if e.face is not None}
+    assert sorted(done) == [0, 1, 2]  # the locked face too, though the lock's pre-pass restored it
+    assert done[1].render.creativity in PREFETCH_LEVELS and done[1].render.reference is not None
+    events.clear()
+    engine.render(settings, events.append, allow_preview=False)
+    assert not [e for e in events if e.face is not None]  # all cached: nothing restored, nothing announced
