@@ -54,6 +54,14 @@ def test_a_photo_opens_with_the_settings_but_not_the_face_choices_of_the_last() 
     assert session.faces == faces and seen[-1] == ("faces", 2, None)
 
 
+def test_faces_drawn_or_removed_by_hand_stay_with_their_photo() -> None:
+    corrected = dataclasses.replace(LOOSE, added=((5.0, 5.0, 60.0, 70.0),), removed=((100.0, 10.0, 150.0, 70.0),))
+    session = PhotoSession(Settings(detection=corrected))
+    image = session.begin_open(Path("b.jpg"))
+    assert session.opened(image, ".jpg")
+    assert session.settings.detection == LOOSE  # the sensitivity stays, the corrections go
+
+
 def test_a_failed_open_keeps_the_photo_its_faces_settings_history_and_result() -> None:
     session = PhotoSession(Settings())
     first = _open(session, "a.jpg", _face(0), _face(100))
