@@ -328,7 +328,9 @@ class FacePanel(QWidget):
 
     def _row_text(self, index: int) -> str:
         face = self._faces[index]
-        found = "drawn by hand" if face.box in self._settings.detection.added else f"score {face.score:.2f}"
+        found = (
+            "by hand" if face.box in self._settings.detection.added else f"score {face.score:.2f}"
+        )  # short: the list is narrow
         lines = [f"Face {index + 1}", f"{found}, {face.size:.0f} px"]
         render = self._renders.get(index)
         if render is not None and render.model:

@@ -56,7 +56,7 @@ def test_a_face_drawn_where_the_detector_missed_it_is_restored_and_undoable(qtbo
     result = win.last_result
     assert result is not None
     assert result.faces[index].model == "passthrough" and result.faces[index].restored_thumb is not None
-    assert "drawn by hand" in win.face_panel.list.item(index).text()
+    assert "by hand," in win.face_panel.list.item(index).text()
     centre = win.canvas.image_to_widget(QPointF((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
     assert win.canvas.face_tooltip(centre).startswith(f"Face {index + 1}: drawn by hand")
 
