@@ -435,3 +435,23 @@ def test_cli_import_and_verify(
     assert any("tiny.pth" in line and "installed" in line for line in lines)
     assert any("detection_mobilenet0.25_Final.pth" in line and "unverified" in line for line in lines)
     assert not any("GFPGANv1.4.pth" in line for line in lines)  # only present files are hashed
+
+
+def test_a_detector_or_identity_file_must_be_that_network_to_be_imported(
+    models_dir: Path, tmp_path: Path, detector_weights: Path, random_gfpgan: Path
+) -> None:
+    (models_dir / "detection_mobilenet0.25_Final.pth").unlink()  # the fixture's copy: import our own
+    cases = {
+        ("retinaface_mobile0.25", random_gfpgan): "not RetinaFace|do not fit retinaface_mobile0.25",
+        ("retinaface_resnet50", detector_weights): "do not fit retinaface_resnet50",  # the other backbone
+        ("arcface", detector_weights): "not facexlib's ArcFace IR-SE-50 weights",
+    }
+    for (name, source), says in cases.items():
+        with pytest.raises(ModelError, match=says) as caught:
+            import_file(source, name=name)
+        assert "cannot be imported as" in str(caught.value)
+        assert not list(models_dir.iterdir())  # nothing installed, no temporary file left
+    renamed = tmp_path / "detector (1).bin"
+    renamed.write_bytes(detector_weights.read_bytes())
+    imported = import_file(renamed, name="retinaface_mobile0.25")
+    assert imported.status is ModelStatus.UNVERIFIED and imported.path.name == "detection_mobilenet0.25_Final.pth"

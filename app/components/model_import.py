@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from restore_core.errors import ModelError, ModelInPlaceError, UnknownModelError
-from restore_core.models import ARCHITECTURE_CHECKED, ImportedModel, ModelSpec, import_file
+from restore_core.models import ImportedModel, ModelSpec, import_file
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,7 @@ class ReplaceNeeded:
 def import_picked(path: Path, wanted: Sequence[ModelSpec], *, replace: bool = False) -> ImportedModel | ReplaceNeeded:
     """Import ``path`` as the model its name or hash says, else as the first of ``wanted`` it
     loads as; ``ReplaceNeeded`` when that would replace another installed file and ``replace``
-    is not given. Raises ``ModelError`` saying why when it is none of them. Only kinds known by
-    their architecture are tried (any safe weights would pass for a detector: those go by
-    name or hash)."""
-    wanted = [spec for spec in wanted if spec.kind in ARCHITECTURE_CHECKED]
+    is not given. Raises ``ModelError`` saying why when it is none of them."""
     try:
         try:
             return import_file(path, force=replace)

@@ -12,6 +12,7 @@ import torch
 
 from ..errors import ModelError
 from ..faces import DetectedFace
+from ..models import retinaface_network_of
 from ..params import DetectionSettings
 from . import multiscale, retinaface
 from .retinaface import RawDetections
@@ -105,6 +106,6 @@ def load_detector(
         path = Path(weights)
     state = retinaface.load_state(path)
     if name == "auto":
-        name = retinaface.network_name_of(state, path)
+        name = retinaface_network_of(state, path)
     device = torch.device(device)
     return FaceDetector(retinaface.build_network(name, state, device, path), name, device, path)

@@ -9,7 +9,6 @@ the network saw; the detector maps them back to the image.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,9 +18,10 @@ import numpy as np
 import torch
 
 from ..errors import ModelError
+from ..models import RETINAFACE_NETWORKS, build_retinaface
 
 #: Detector names (as in the model registry) and facexlib's network names.
-NETWORKS = {"retinaface_resnet50": "resnet50", "retinaface_mobile0.25": "mobile0.25"}
+NETWORKS = RETINAFACE_NETWORKS
 #: ``auto`` picks the first of these that is installed.
 AUTO_ORDER = ("retinaface_resnet50", "retinaface_mobile0.25")
 
@@ -69,15 +69,6 @@ class RawDetections:
         )
 
 
-def network_name_of(state: dict[str, torch.Tensor], source: Path) -> str:
-    """The detector name whose architecture the state dict's keys describe."""
-    if any(k.startswith("body.layer") for k in state):
-        return "retinaface_resnet50"
-    if any(k.startswith("body.stage") for k in state):
-        return "retinaface_mobile0.25"
-    raise ModelError(f"{source}: not RetinaFace weights: neither a ResNet-50 nor a MobileNet-0.25 backbone")
-
-
 def load_state(path: Path) -> dict[str, torch.Tensor]:
     """The weights in ``path`` as a plain state dict, without the ``module.`` prefix of DataParallel."""
     try:
@@ -91,17 +82,7 @@ def load_state(path: Path) -> dict[str, torch.Tensor]:
 
 def build_network(name: str, state: dict[str, torch.Tensor], device: torch.device, source: Path) -> torch.nn.Module:
     """facexlib's RetinaFace for ``name`` with ``state`` loaded strictly, in eval mode on ``device``."""
-    from facexlib.detection.retinaface import RetinaFace
-
-    with warnings.catch_warnings():
-        # facexlib builds the ResNet with torchvision's deprecated ``pretrained=False``.
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"torchvision\.models\._utils")
-        net = RetinaFace(network_name=NETWORKS[name], half=False, device=torch.device("cpu"))
-    try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ModelError(f"{source}: the weights do not fit {name}: {exc}") from exc
-    net.eval()
+    net = build_retinaface(name, state, source)
     fuse_batch_norms(net)
     net = net.to(device)
     if device.type == "cpu":

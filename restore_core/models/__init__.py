@@ -14,10 +14,19 @@ from .licences import (
     needs_licence,
     require_licence,
 )
-from .loader import build_parsenet, load_face_model, load_state_dict, load_upscaler, take_face_model
+from .loader import (
+    RETINAFACE_NETWORKS,
+    build_arcface,
+    build_parsenet,
+    build_retinaface,
+    load_face_model,
+    load_state_dict,
+    load_upscaler,
+    retinaface_network_of,
+    take_face_model,
+)
 from .registry import DEFAULT_FACE_MODEL, MODELS, FacePrior, ModelKind, ModelSpec, face_models, spec
 from .store import (
-    ARCHITECTURE_CHECKED,
     ImportedModel,
     ModelStatus,
     find,
@@ -33,9 +42,9 @@ from .store import (
 )
 
 __all__ = [
-    "ARCHITECTURE_CHECKED",
     "DEFAULT_FACE_MODEL",
     "MODELS",
+    "RETINAFACE_NETWORKS",
     "DeviceInfo",
     "FacePrior",
     "ImportedModel",
@@ -45,7 +54,9 @@ __all__ = [
     "Progress",
     "accept_licence",
     "available_devices",
+    "build_arcface",
     "build_parsenet",
+    "build_retinaface",
     "describe_device",
     "download",
     "download_url",
@@ -64,6 +75,7 @@ __all__ = [
     "needs_licence",
     "require",
     "require_licence",
+    "retinaface_network_of",
     "select_device",
     "spec",
     "status",

@@ -241,3 +241,48 @@ def build_parsenet(state: dict[str, torch.Tensor], source: Path) -> torch.nn.Mod
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(f"{source}: not facexlib's ParseNet weights ({first_line})") from None
     return network.eval()
+
+
+#: RetinaFace detectors (registry names) and facexlib's names of their backbones.
+RETINAFACE_NETWORKS = {"retinaface_resnet50": "resnet50", "retinaface_mobile0.25": "mobile0.25"}
+
+
+def retinaface_network_of(state: dict[str, torch.Tensor], source: Path) -> str:
+    """The detector name whose backbone the state dict's keys describe."""
+    if any(k.startswith("body.layer") for k in state):
+        return "retinaface_resnet50"
+    if any(k.startswith("body.stage") for k in state):
+        return "retinaface_mobile0.25"
+    raise ModelError(f"{source}: not RetinaFace weights: neither a ResNet-50 nor a MobileNet-0.25 backbone")
+
+
+def build_retinaface(name: str, state: dict[str, torch.Tensor], source: Path) -> torch.nn.Module:
+    """facexlib's RetinaFace ``name`` with ``state`` loaded strictly, in eval mode on the CPU."""
+    import warnings
+
+    import torch
+    from facexlib.detection.retinaface import RetinaFace
+
+    with warnings.catch_warnings():
+        # facexlib builds the ResNet with torchvision's deprecated ``pretrained=False``.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"torchvision\.models\._utils")
+        network = RetinaFace(network_name=RETINAFACE_NETWORKS[name], half=False, device=torch.device("cpu"))
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(f"{source}: the weights do not fit {name} ({first_line})") from None
+    return network.eval()
+
+
+def build_arcface(state: dict[str, torch.Tensor], source: Path) -> torch.nn.Module:
+    """facexlib's ArcFace IR-SE-50 with ``state`` loaded strictly, in eval mode on the CPU."""
+    from facexlib.recognition.arcface_arch import Backbone
+
+    network = Backbone(num_layers=50, drop_ratio=0.6, mode="ir_se")
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(f"{source}: not facexlib's ArcFace IR-SE-50 weights ({first_line})") from None
+    return network.eval()

@@ -163,27 +163,24 @@ def import_file(path: str | Path, name: str | None = None, *, force: bool = Fals
     return ImportedModel(chosen, target, ModelStatus.INSTALLED if digest == chosen.sha256 else ModelStatus.UNVERIFIED)
 
 
-#: the kinds ``check_loads_as`` knows by their architecture; for the others any safe weights pass
-ARCHITECTURE_CHECKED: frozenset[ModelKind] = frozenset({"face", "upscaler", "parsing"})
-
-
 def check_loads_as(path: Path, model: ModelSpec) -> None:
     """Raise ``ModelError`` unless ``path`` loads (safely) as the kind of model ``model`` is."""
     from . import loader
 
     try:
-        if model.kind == "face":
+        if model.kind in ("face", "upscaler"):
             import torch
 
-            loader.load_face_model(path, torch.device("cpu"))
-        elif model.kind == "upscaler":
-            import torch
-
-            loader.load_upscaler(path, torch.device("cpu"))
-        elif model.kind == "parsing":
-            loader.build_parsenet(loader.load_state_dict(path), path)
+            load = loader.load_face_model if model.kind == "face" else loader.load_upscaler
+            load(path, torch.device("cpu"))
         else:
-            loader.load_state_dict(path)
+            state = loader.load_state_dict(path)
+            if model.kind == "parsing":
+                loader.build_parsenet(state, path)
+            elif model.kind == "detector":
+                loader.build_retinaface(model.name, state, path)
+            else:  # identity
+                loader.build_arcface(state, path)
     except ModelError as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         raise ModelError(f"{path}: cannot be imported as {model.title}: {reason}") from None

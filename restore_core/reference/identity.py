@@ -175,22 +175,15 @@ def load_identity_model(
     """The ArcFace model on ``device``; ``ModelError`` with ``identity_unavailable_message`` when
     the weights are missing and may not be downloaded."""
     import torch
-    from facexlib.recognition.arcface_arch import Backbone
 
-    from ..models import find, load_state_dict, require
+    from ..models import build_arcface, find, load_state_dict, require
 
     path = find(IDENTITY_MODEL)
     if path is None:
         if not allow_download:
             raise ModelError(identity_unavailable_message())
         path = require(IDENTITY_MODEL, allow_download=True, progress=progress)
-    state = load_state_dict(path)
-    network = Backbone(num_layers=50, drop_ratio=0.6, mode="ir_se")
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelError(f"{path}: not facexlib's ArcFace IR-SE-50 weights ({first_line})") from None
+    network = build_arcface(load_state_dict(path), Path(path))
     device = torch.device(device)
-    network.eval().to(device)
+    network.to(device)
     return IdentityModel(network, device, Path(path))
