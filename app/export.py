@@ -18,6 +18,7 @@ from restore_core.params import Settings
 from restore_core.pipeline import Comparison, Exports
 
 from .actions import make_action
+from .components.people_text import for_people
 from .settings_store import SettingsStore
 
 if TYPE_CHECKING:
@@ -191,7 +192,9 @@ class Exporter(QObject):
             for target in targets:
                 check_output_path(image.path, target, overwrite=True)
         except OutputError as exc:
-            self._show_error("Export refused", f"{exc}; choose another name")
+            reason = exc.reason.replace(str(image.path), image.path.name)
+            message = for_people(f"Facemend cannot save {exc.path.name}: it {reason}", "Choose another name or folder.")
+            self._show_error("Cannot save there", message)
             return None
         answer = confirm_overwrite(self._parent, targets)
         if answer is False:

@@ -61,3 +61,21 @@ def test_the_save_dialog_follows_the_name_and_the_last_folder_and_writes_no_repo
     assert Path(asked[1][0]).parent == tmp_path / "prints"
     assert (tmp_path / "prints" / "again_faces.json").is_file()
     assert win.store.flag("export_faces_json")  # and the choice is remembered
+
+
+def test_saving_over_the_original_is_refused_in_words_for_people(
+    loaded: MainWindow, photos_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = loaded
+    said: list[tuple[str, str]] = []
+    monkeypatch.setattr(win.exporter, "_show_error", lambda title, message: said.append((title, message)))
+    before = (photos_dir / PHOTO).read_bytes()
+    assert win.exporter.export_image(photos_dir / PHOTO) is None
+    assert said == [
+        (
+            "Cannot save there",
+            f"Facemend cannot save {PHOTO}: it is the input {PHOTO}; the original is never overwritten. "
+            "Choose another name or folder.",
+        )
+    ]
+    assert (photos_dir / PHOTO).read_bytes() == before
