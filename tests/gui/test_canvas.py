@@ -247,9 +247,12 @@ def test_a_side_panned_off_screen_loses_its_label(canvas: ImageCanvas) -> None:
 
 def test_a_face_box_says_its_score_on_hover_not_on_the_photo(canvas: ImageCanvas) -> None:
     inside = canvas.image_to_widget(QPointF(100, 100))
-    assert canvas.face_tooltip(inside) == "Face 1: detection score 0.98, 100 px. Click to exclude it."
+    assert (
+        canvas.face_tooltip(inside)
+        == "Face 1: detection score 0.98, 100 px. Click to exclude it, right-click for more."
+    )
     excluded = canvas.image_to_widget(QPointF(290, 100))
-    assert canvas.face_tooltip(excluded).endswith("Click to restore it.")
+    assert canvas.face_tooltip(excluded).endswith("Click to restore it, right-click for more.")
     assert canvas.face_tooltip(canvas.image_to_widget(QPointF(200, 250))) == ""
 
 

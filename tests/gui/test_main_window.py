@@ -220,7 +220,7 @@ def test_the_shortcuts_help_is_a_table_of_every_shortcut_the_window_has(window: 
     native = QKeySequence.SequenceFormat.NativeText
     bound = {key.toString(native) for action in window.actions() for key in action.shortcuts()}
     primary = {action.shortcut().toString(native) for action in window.actions() if action.shortcuts()}
-    gestures = {"Space (hold)", "Click a face box", "Drop a photo on a face box", "Wheel"}
+    gestures = {"Space (hold)", "Click a face box", "Right-click a face box", "Drop a photo on a face box", "Wheel"}
     assert len(primary) > 15 and primary <= listed <= bound | gestures, (primary - listed, listed - bound)
     assert rows[QKeySequence("Ctrl+Z").toString(native)] == "Undo"
     assert rows[QKeySequence("Ctrl+S").toString(native)] == "Export the restored photo"
