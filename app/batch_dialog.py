@@ -215,13 +215,21 @@ class BatchDialog(QDialog):
         self._update_buttons()
 
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", self._store.folder("open"), photo_filter())
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", self._input_folder(), photo_filter())
+        if paths:
+            self._store.set_folder("batch_input", Path(paths[0]).parent)
         self.add_paths(Path(p) for p in paths)
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", self._store.folder("open"))
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", self._input_folder())
         if folder:
+            self._store.set_folder("batch_input", Path(folder))
             self.add_paths([Path(folder)])
+
+    def _input_folder(self) -> str:
+        """Where "Add photos" and "Add folder" start: where photos were last added from (at
+        first, where the window last opened a photo)."""
+        return self._store.folder("batch_input") or self._store.folder("open")
 
     def _choose_out_dir(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out_dir.text())

@@ -348,7 +348,10 @@ class RenderWorker(QObject):
                 run.fail_rest(str(exc))
             except Exception as exc:  # noqa: BLE001 - a bug in the core must not take the window down
                 traceback.print_exc()
-                run.fail_rest(f"{plan.output}: unexpected error: {exc!r}")
+                run.fail_rest(
+                    f"The batch into {plan.output} stopped on an unexpected error ({exc!r}). "
+                    "Start it again to go on from here; if it happens again, report it with this text."
+                )
         self._mailbox.batch_cancel.clear()
         self._signals.batch_finished.emit(job.ticket, cancelled)
 

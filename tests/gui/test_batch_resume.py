@@ -203,3 +203,59 @@ def test_a_cancelled_batch_goes_on_from_where_it_stopped(
     assert _statuses(dialog)[0] == RESUMED_TEXT and dialog.summary.text() == "2 restored, 0 failed, 1 done earlier"
     now = _outputs(out)
     assert set(now) == EXPECTED and now["1987/summer/beach_restored.jpg"] == first["1987/summer/beach_restored.jpg"]
+
+
+def test_a_new_format_redoes_the_files_a_new_name_ending_does_not(
+    qtbot, window: MainWindow, scans: Path, tmp_path: Path, opens: Opens, monkeypatch
+) -> None:
+    out = tmp_path / "out"
+    dialog = _dialog(window, scans, out)
+
+    def no_second_engine(*args, **kwargs):
+        raise AssertionError("the app's batch restores with the worker's engine, never one of its own")
+
+    monkeypatch.setattr(RenderEngine, "__init__", no_second_engine)
+    _run(qtbot, window, dialog)
+    opens.take()
+
+    dialog.suffix.setText("_fixed")  # where, not what: the record says where the output went
+    _run(qtbot, window, dialog)
+    assert opens.take() == [] and _statuses(dialog) == [RESUMED_TEXT] * 3
+
+    dialog.format.setCurrentIndex(dialog.format.findData(".png"))  # another encoding: done again
+    _run(qtbot, window, dialog)
+    assert sorted(opens.take()) == ["beach.jpg", "family.png", "top.jpg"]
+    assert {"1987/summer/beach_fixed.png", "family_fixed.png", "top_fixed.png"} <= set(_outputs(out))
+
+
+def test_add_photos_and_add_folder_start_where_photos_were_last_added(
+    qtbot, window: MainWindow, scans: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from app.batch_dialog import QFileDialog
+
+    asked: list[str] = []
+
+    def pick_folder(parent, title, start):
+        asked.append(start)
+        return str(scans)
+
+    def pick_photos(parent, title, start, filters):
+        asked.append(start)
+        return [str(scans / "1987" / "summer" / "beach.jpg")], ""
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", pick_folder)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", pick_photos)
+
+    def click(dialog: BatchDialog, text: str) -> None:
+        (button,) = (b for b in dialog.findChildren(QPushButton) if b.text() == text)
+        button.click()
+
+    dialog = BatchDialog(window.service, window.settings, window.store, window)
+    window.store.set_folder("open", scans.parent)
+    click(dialog, "Add folder…")
+    click(dialog, "Add photos…")
+    click(BatchDialog(window.service, window.settings, window.store, window), "Add photos…")
+    assert asked == [str(scans.parent), str(scans), str(scans / "1987" / "summer")]
+    assert len(dialog.files) == 3
