@@ -2,15 +2,19 @@
 
 Every face of every photo is restored (face choices and per-face settings belong to one
 photo). A folder brings its sub-folders too, and their tree is mirrored in the output folder.
-A file that fails is marked with its reason and the batch goes on. Nothing is overwritten
-unless asked: a photo whose output exists is skipped, and at the end the user can have the
-skipped ones overwritten or saved under new names. Progress: the current file and the queue.
+A file that fails is marked with its reason and the batch goes on. The batch is the command
+line's (``restore_core.batch``): a manifest in the output folder records each photo, so running
+it again skips the photos done with the same settings ("Done earlier", whichever of the app or
+the command line did them), and redoes those whose settings, photo or output changed, or that
+a cancel left undone. Nothing is overwritten unless asked: a photo whose output exists (and is
+not the batch's own) is skipped, and at the end the user can have the skipped ones overwritten
+or saved under new names. Progress: the current file and the queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
@@ -49,6 +53,7 @@ FAILED = QColor(192, 57, 43)
 DONE = QColor(39, 140, 80)
 SKIPPED = QColor(120, 120, 120)
 SKIPPED_TEXT = "Skipped (exists)"
+RESUMED_TEXT = "Done earlier"
 
 
 class BatchDialog(QDialog):
@@ -68,6 +73,7 @@ class BatchDialog(QDialog):
         self._items: tuple[BatchItem, ...] = ()
         self._rows: list[int] = []  # the queue row of each item of the running batch
         self._skipped: list[int] = []  # rows whose output existed
+        self._resumed = 0  # rows done by an earlier run
         self._failures = 0
         self._finished = 0
 
@@ -157,6 +163,7 @@ class BatchDialog(QDialog):
         signals.batch_progress.connect(self._file_progress)
         signals.batch_file_done.connect(self._file_done)
         signals.batch_file_skipped.connect(self._file_skipped)
+        signals.batch_file_resumed.connect(self._file_resumed)
         signals.batch_finished.connect(self._batch_finished)
         self.set_settings(settings)
         self._update_buttons()
@@ -208,13 +215,21 @@ class BatchDialog(QDialog):
         self._update_buttons()
 
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", self._store.folder("open"), photo_filter())
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", self._input_folder(), photo_filter())
+        if paths:
+            self._store.set_folder("batch_input", Path(paths[0]).parent)
         self.add_paths(Path(p) for p in paths)
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", self._store.folder("open"))
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", self._input_folder())
         if folder:
+            self._store.set_folder("batch_input", Path(folder))
             self.add_paths([Path(folder)])
+
+    def _input_folder(self) -> str:
+        """Where "Add photos" and "Add folder" start: where photos were last added from (at
+        first, where the window last opened a photo)."""
+        return self._store.folder("batch_input") or self._store.folder("open")
 
     def _choose_out_dir(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out_dir.text())
@@ -234,27 +249,31 @@ class BatchDialog(QDialog):
         event.acceptProposedAction()
 
     # ---------------------------------------------------------------- running
-    def output_folder(self, source: Path) -> Path:
-        """Next to the photo, or in the output folder, below it the photo's place in the tree of
-        the folder it was added with (as the command line's folder batches mirror the tree)."""
-        if not self.out_dir.text().strip():
-            return source.parent
+    def item_for(self, source: Path) -> BatchItem:
+        """Where ``source`` goes, named as the command line's batches name it (so either one
+        knows the other's work): below a folder it was added with, by its path there, in the
+        output folder (or that folder itself); a photo added alone by its path, in the output
+        folder (or its own folder)."""
         root = self._roots.get(source)
-        below = source.parent.relative_to(root) if root is not None else Path()
-        return Path(self.out_dir.text()) / below
+        if root is None:
+            out = Path(self.out_dir.text()) if self.out_dir.text().strip() else source.parent
+            return BatchItem(source, out, str(source), PurePosixPath())
+        relative = PurePosixPath(source.relative_to(root).as_posix())
+        out = Path(self.out_dir.text()) if self.out_dir.text().strip() else root
+        return BatchItem(source, out, relative.as_posix(), relative.parent)
 
-    def item_for(self, source: Path, *, rename: bool = False) -> BatchItem:
-        """Where ``source`` goes: the chosen format's extension, or the core's rule (as the CLI's);
-        with ``rename`` under a name ending no file in that folder has yet (``_restored_2``...)."""
-        folder, ending, suffix = self.output_folder(source), self.suffix.text(), self.format.currentData()
-        if rename:
-            taken = {p.stem for p in folder.glob(f"{source.stem}{ending}_*")} if folder.is_dir() else set()
-            ending = next(f"{ending}_{n}" for n in range(2, 10_000) if f"{source.stem}{ending}_{n}" not in taken)
-        return (
-            BatchItem(source, folder / f"{source.stem}{ending}{suffix}")
-            if suffix
-            else BatchItem(source, folder, ending)
-        )
+    def _free_ending(self, rows: list[int]) -> str:
+        """The name ending plus ``_2``, ``_3``... that no output of these rows has taken yet."""
+        ending, suffix = self.suffix.text(), self.format.currentData()
+        names = [(self.item_for(self._files[row]).output_folder, self._files[row].stem) for row in rows]
+
+        def taken(folder: Path, name: str) -> bool:
+            return (folder / f"{name}{suffix}").exists() if suffix else any(folder.glob(f"{name}.*"))
+
+        def free(candidate: str) -> bool:
+            return not any(taken(folder, f"{stem}{candidate}") for folder, stem in names)
+
+        return next(f"{ending}_{n}" for n in range(2, 10_000) if free(f"{ending}_{n}"))
 
     def start(self) -> None:
         self._start(list(range(len(self._files))), overwrite=self.overwrite.isChecked())
@@ -265,8 +284,10 @@ class BatchDialog(QDialog):
         if self.out_dir.text().strip():
             self._store.set_folder("batch", Path(self.out_dir.text()))
         self._rows = list(rows)
-        self._items = tuple(self.item_for(self._files[row], rename=rename) for row in self._rows)
+        self._items = tuple(self.item_for(self._files[row]) for row in self._rows)
+        ending = self._free_ending(self._rows) if rename else self.suffix.text()
         self._skipped = []
+        self._resumed = 0
         self._failures = 0
         self._finished = 0
         for row in self._rows:
@@ -274,7 +295,13 @@ class BatchDialog(QDialog):
         self.overall_progress.setRange(0, len(self._items))
         self.overall_progress.setValue(0)
         self.file_progress.setValue(0)
-        self._ticket = self._service.batch(self._items, self._settings, overwrite=overwrite)
+        self._ticket = self._service.batch(
+            self._items,
+            self._settings,
+            overwrite=overwrite,
+            name_ending=ending,
+            output_suffix=self.format.currentData(),
+        )
         self._update_buttons()
 
     def cancel(self) -> None:
@@ -313,6 +340,15 @@ class BatchDialog(QDialog):
         self._set_status(self._rows[index], SKIPPED_TEXT, SKIPPED, tooltip=f"{existing} is already there")
         self._count_finished()
 
+    def _file_resumed(self, ticket: int, index: int, output: str) -> None:
+        if ticket != self._ticket:
+            return
+        self._resumed += 1
+        self._set_status(
+            self._rows[index], RESUMED_TEXT, DONE, tooltip=f"{output}: restored with these settings by an earlier run"
+        )
+        self._count_finished()
+
     def _count_finished(self) -> None:
         self._finished += 1
         self.file_progress.setRange(0, 1)
@@ -323,8 +359,10 @@ class BatchDialog(QDialog):
         if ticket != self._ticket:
             return
         self._ticket = None
-        ok = self._finished - self._failures - len(self._skipped)
+        ok = self._finished - self._failures - len(self._skipped) - self._resumed
         text = f"{ok} restored, {self._failures} failed"
+        if self._resumed:
+            text += f", {self._resumed} done earlier"
         if self._skipped:
             text += f", {len(self._skipped)} skipped because their output exists"
         if cancelled:

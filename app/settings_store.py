@@ -82,7 +82,8 @@ class SettingsStore:
         self._qs.setValue("files/recent", [])
 
     def folder(self, purpose: str) -> str:
-        """Last folder used for ``purpose`` ("open", "export", "batch", "reference", "import")."""
+        """Last folder used for ``purpose`` ("open", "export", "batch", "batch_input",
+        "reference", "import")."""
         return self._str(f"folders/{purpose}")
 
     def set_folder(self, purpose: str, folder: Path) -> None:

@@ -21,7 +21,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +34,9 @@ from restore_core.pipeline import Exports
 from .components.photo import Detection, ImageRef, RenderView
 
 if TYPE_CHECKING:
-    from restore_core.engine import RenderEngine
+    from restore_core.batch import FileJob, FileRecord, Plan
+    from restore_core.engine import RenderEngine, Steps
+    from restore_core.pipeline import Result
 
 EngineFactory = Callable[[], "RenderEngine"]
 
@@ -59,17 +61,18 @@ class ExportRequest:
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One photo of a batch: written to the file ``output``; or, with a ``name_ending``, into the
-    folder ``output`` under a name the core gives (the photo's name, the ending, its extension rule)."""
+    """One photo of a batch, as the core's batches name it (``restore_core.batch``): the batch
+    writing into ``root`` keeps its manifest there and records the photo under ``key``; its
+    output goes into ``root/folder`` (a folder's tree is mirrored)."""
 
     source: Path
-    output: Path
-    name_ending: str | None = None
+    root: Path
+    key: str
+    folder: PurePosixPath
 
     @property
-    def folder(self) -> Path:
-        """Where the output goes (created when missing: a batch mirrors a folder tree)."""
-        return self.output if self.name_ending is not None else self.output.parent
+    def output_folder(self) -> Path:
+        return self.root.joinpath(*self.folder.parts)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class BatchRequest:
     items: tuple[BatchItem, ...]
     settings: Settings
     overwrite: bool = False
+    name_ending: str = ""  # each output: the photo's name, this ending,
+    output_suffix: str = ""  # then this extension ("": the core's rule for the photo)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class WorkerSignals(QObject):
         int, int, str, str
     )  # ticket, item index, the file written or "", the reason it failed or ""
     batch_file_skipped = Signal(int, int, str)  # ticket, item index, the output that exists
+    #: ticket, item index, its output: done by an earlier run (the manifest says so), not redone
+    batch_file_resumed = Signal(int, int, str)
     batch_finished = Signal(int, bool)  # ticket, cancelled
     idle = Signal()
 
@@ -318,39 +325,108 @@ class RenderWorker(QObject):
         return drive(steps, lambda e: self._signals.progress.emit(job.ticket, e), self._cancel)
 
     def _run_batch(self, job: BatchRequest) -> None:
-        from restore_core.io import make_folder
-        from restore_core.pipeline import Pipeline, drive
+        """The core's batch (its manifest, skip and resume rules, as the command line's) on this
+        thread's engine, one output folder after another."""
+        from restore_core.batch import Batch, LocalExecutor, WorkerSpec
 
         assert self._engine is not None
         self._loaded = None  # the batch replaces the engine's image; the next render re-opens its own
         self._detected = None
-        pipeline = Pipeline(job.settings, engine=self._engine)
+        spec = WorkerSpec(job.settings, name_ending=job.name_ending, output_suffix=job.output_suffix)
+        run = _BatchRun(job.ticket, self._signals, self._cancel)
         cancelled = False
-        for index, item in enumerate(job.items):
-            if self._cancel.is_set():
-                cancelled = True
-                break
-            self._signals.batch_file_started.emit(job.ticket, index)
+        for plan, indices in _plans(job.items):
+            run.begin(plan, indices)
             try:
-                make_folder(item.folder)
-                steps = pipeline.run(
-                    item.source, item.output, overwrite=job.overwrite, name_ending=item.name_ending or ""
+                Batch(plan, spec, overwrite=job.overwrite).run(
+                    LocalExecutor(spec, run.drive, engine=self._engine), on_record=run.recorded, on_resumed=run.resumed
                 )
-                report = functools.partial(self._signals.batch_progress.emit, job.ticket, index)
-                result = drive(steps, report, self._cancel)
-                self._signals.batch_file_done.emit(job.ticket, index, str(result.output), "")
             except CancelledError:
                 cancelled = True
                 break
-            except OutputExistsError as exc:  # the user chooses: skip, overwrite or rename
-                self._signals.batch_file_skipped.emit(job.ticket, index, str(exc.path))
-            except FacemendError as exc:
-                self._signals.batch_file_done.emit(job.ticket, index, "", str(exc))
-            except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
+            except FacemendError as exc:  # the folder cannot hold a batch (its manifest is locked or unwritable)
+                run.fail_rest(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug in the core must not take the window down
                 traceback.print_exc()
-                self._signals.batch_file_done.emit(job.ticket, index, "", f"{item.source}: unexpected error: {exc!r}")
+                run.fail_rest(
+                    f"The batch into {plan.output} stopped on an unexpected error ({exc!r}). "
+                    "Start it again to go on from here; if it happens again, report it with this text."
+                )
         self._mailbox.batch_cancel.clear()
         self._signals.batch_finished.emit(job.ticket, cancelled)
+
+
+def _plans(items: tuple[BatchItem, ...]) -> list[tuple[Plan, list[int]]]:
+    """The items as one core plan per output folder (in the order first named), with the index
+    of each plan item in ``items``; a key given twice for one folder is one file."""
+    from restore_core.batch import BatchItem as PlanItem
+    from restore_core.batch import Plan
+
+    groups: dict[Path, dict[str, int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(item.root, {}).setdefault(item.key, index)
+    return [
+        (
+            Plan(root, tuple(PlanItem(key, items[i].source, items[i].folder) for key, i in keys.items())),
+            list(keys.values()),
+        )
+        for root, keys in groups.items()
+    ]
+
+
+class _BatchRun:
+    """The core batch's callbacks, told to the window as signals about the request's items."""
+
+    def __init__(self, ticket: int, signals: WorkerSignals, cancel: threading.Event) -> None:
+        self._ticket = ticket
+        self._signals = signals
+        self._cancel = cancel
+        self._root = Path()
+        self._index: dict[str, int] = {}  # item key -> index in the request, for this output folder
+        self._reported: set[str] = set()
+        self._exists: dict[str, Path] = {}  # keys skipped because their output is someone else's file
+
+    def begin(self, plan: Plan, indices: list[int]) -> None:
+        self._root = plan.output
+        self._index = {item.key: index for item, index in zip(plan.items, indices, strict=True)}
+        self._reported.clear()
+        self._exists.clear()
+
+    def drive(self, job: FileJob, steps: Steps[Result]) -> Result:
+        from restore_core.engine import drive
+
+        if self._cancel.is_set():
+            steps.close()
+            raise CancelledError()
+        index = self._index[job.key]
+        self._signals.batch_file_started.emit(self._ticket, index)
+        try:
+            return drive(steps, functools.partial(self._signals.batch_progress.emit, self._ticket, index), self._cancel)
+        except OutputExistsError as exc:  # the user chooses: skip, overwrite or rename (recorded as failed)
+            self._exists[job.key] = exc.path
+            raise
+
+    def recorded(self, record: FileRecord, finished: int, todo: int) -> None:
+        index = self._index[record.input]
+        self._reported.add(record.input)
+        existing = self._exists.pop(record.input, None)
+        if record.status == "done" and record.output is not None:
+            self._signals.batch_file_done.emit(self._ticket, index, str(self._root / record.output.path), "")
+        elif existing is not None:
+            self._signals.batch_file_skipped.emit(self._ticket, index, str(existing))
+        else:
+            self._signals.batch_file_done.emit(self._ticket, index, "", record.error or "")
+
+    def resumed(self, record: FileRecord) -> None:
+        self._reported.add(record.input)
+        output = str(self._root / record.output.path) if record.output is not None else ""
+        self._signals.batch_file_resumed.emit(self._ticket, self._index[record.input], output)
+
+    def fail_rest(self, reason: str) -> None:
+        """Every item of this folder not reported yet failed for ``reason``."""
+        for key, index in self._index.items():
+            if key not in self._reported:
+                self._signals.batch_file_done.emit(self._ticket, index, "", reason)
 
 
 class _Doorbell(QObject):
@@ -405,11 +481,19 @@ class RenderService(QObject):
         self._doorbell.ring.emit()
         return ticket
 
-    def batch(self, items: tuple[BatchItem, ...], settings: Settings, *, overwrite: bool = False) -> int:
+    def batch(
+        self,
+        items: tuple[BatchItem, ...],
+        settings: Settings,
+        *,
+        overwrite: bool = False,
+        name_ending: str = "",
+        output_suffix: str = "",
+    ) -> int:
         ticket = self._next_ticket()
         with self._mailbox.lock:
             self._mailbox.batch_cancel.clear()
-            self._mailbox.batch = BatchRequest(ticket, items, settings, overwrite)
+            self._mailbox.batch = BatchRequest(ticket, items, settings, overwrite, name_ending, output_suffix)
         self._doorbell.ring.emit()
         return ticket
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from typing_extensions import Self
 
-from ..engine import Steps, drive
+from ..engine import RenderEngine, Steps, drive
 from ..errors import FacemendError
 from ..io import WriteSet, check_output_path, make_folder
 from ..pipeline import Result, comparison_name, write_json
@@ -42,16 +42,25 @@ class Executor(Protocol):
 class LocalExecutor:
     """The files one after another in this process, with one set of models.
 
-    ``drive_steps(job, steps)`` runs each file's progress events (the CLI shows a bar).
+    ``drive_steps(job, steps)`` runs each file's progress events (the CLI shows a bar; the app
+    reports them to its window and stops at a cancel). ``engine``: restore with this engine
+    (the app's, whose thread owns the device) rather than loading models of its own.
     """
 
-    def __init__(self, spec: WorkerSpec, drive_steps: Callable[[FileJob, Steps[Result]], Result] | None = None):
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        drive_steps: Callable[[FileJob, Steps[Result]], Result] | None = None,
+        *,
+        engine: RenderEngine | None = None,
+    ):
         self.spec = spec
         self.drive_steps = drive_steps
+        self.engine = engine
         self.worker: Worker | None = None
 
     def __enter__(self) -> Self:
-        self.worker = Worker(self.spec)
+        self.worker = Worker(self.spec, self.engine)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -193,15 +202,20 @@ class Batch:
         executor: Executor,
         on_record: Callable[[FileRecord, int, int], None] | None = None,
         on_start: Callable[[int, int], None] | None = None,
+        on_resumed: Callable[[FileRecord], None] | None = None,
     ) -> BatchSummary:
-        """Do what is left of the batch. ``on_start(to_do, already_done)`` is called once the
-        manifest is read; ``on_record(record, finished, to_do)`` after each file."""
+        """Do what is left of the batch. ``on_resumed(record)`` is called for each file an
+        earlier run did (skipped now) and ``on_start(to_do, already_done)`` once the manifest is
+        read; ``on_record(record, finished, to_do)`` after each file.
+
+        A ``CancelledError`` from the executor ends the run: the files finished are recorded,
+        the one in progress left no output, and the next run goes on from there."""
         started = time.perf_counter()
         make_folder(self.plan.output)
         self._on_record = on_record
         with Manifest(self.plan.output) as manifest:
             report_replaceable = self._check_report(manifest)
-            todo, resumed = self._todo(manifest)
+            todo, resumed = self._todo(manifest, on_resumed)
             self._progress = [0, len(todo)]
             if on_start is not None:
                 on_start(len(todo), resumed)
@@ -235,13 +249,17 @@ class Batch:
         if self._on_record is not None:
             self._on_record(record, *self._progress)
 
-    def _todo(self, manifest: Manifest) -> tuple[list[int], int]:
+    def _todo(
+        self, manifest: Manifest, on_resumed: Callable[[FileRecord], None] | None = None
+    ) -> tuple[list[int], int]:
         """Indices of the items to do now, and how many are done already."""
         todo, resumed = [], 0
         for index, item in enumerate(self.plan.items):
             record = None if self.redo else manifest.get(item.key)
             if record is not None and self._current(record, item):
                 resumed += 1
+                if on_resumed is not None:
+                    on_resumed(record)
             else:
                 todo.append(index)
         return todo, resumed

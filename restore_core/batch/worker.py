@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine import Steps, drive
-from ..errors import FacemendError
+from ..engine import RenderEngine, Steps, drive
+from ..errors import CancelledError, FacemendError
 from ..faces import DetectedFace
 from ..io import WriteSet
 from ..params import Settings
@@ -44,10 +44,15 @@ class WorkerSpec:
     external_faces: tuple[DetectedFace, ...] | None = None
     comparison_style: Comparison = field(default_factory=Comparison)
     threads: int | None = None  # torch threads of this worker (None: torch's default)
+    #: each output's name: the photo's name, this ending, then ``output_suffix`` (a format's
+    #: extension) or, when "", the extension the core's rule gives the decoded photo
+    name_ending: str = ""
+    output_suffix: str = ""
 
-    def pipeline(self) -> Pipeline:
+    def pipeline(self, engine: RenderEngine | None = None) -> Pipeline:
         return Pipeline(
             self.settings,
+            engine=engine,
             allow_download=self.allow_download,
             report_identity=self.report_identity,
             references_folder=self.references_folder,
@@ -57,7 +62,9 @@ class WorkerSpec:
     def fingerprint(self, *, comparisons: bool) -> str:
         """What the outputs depend on, hashed: a finished file whose record carries another
         fingerprint is done again. Every setting but the device (the same photo is asked for
-        on any device), the boxes given, the reference folder and what is written."""
+        on any device), the boxes given, the reference folder and what is written. Not the
+        name ending: a record says where its output went, so a rename keeps it done, and the
+        app (``_restored``) and the command line (no ending) know each other's work."""
         settings = self.settings.to_json()
         settings.pop("device", None)
         what = {
@@ -67,6 +74,8 @@ class WorkerSpec:
             "pair_threshold": self.pair_threshold if self.references_folder else None,
             "comparison": vars(self.comparison_style) if comparisons else None,
         }
+        if self.output_suffix:  # another encoding; absent otherwise, so earlier manifests still match
+            what["format"] = self.output_suffix
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -111,13 +120,15 @@ def worker_name() -> str:
 class Worker:
     """Restores batch files one at a time with one pipeline (one process or one Ray actor)."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: WorkerSpec, engine: RenderEngine | None = None) -> None:
+        """``engine``: restore with this one (the app's worker thread owns its engine and
+        models) rather than building a pipeline of its own."""
         if spec.threads:
             import torch
 
             torch.set_num_threads(spec.threads)
         self.spec = spec
-        self.pipeline = spec.pipeline()
+        self.pipeline = spec.pipeline(engine)
         self.name = worker_name()
 
     def pid(self) -> int:
@@ -126,11 +137,16 @@ class Worker:
     def run(self, job: FileJob, drive_steps: DriveSteps = drive) -> FileOutcome:
         """Restore ``job`` into temps; any failure is an outcome (the batch goes on), never raised."""
         writes = WriteSet(overwrite=job.overwrite, replaceable=job.replaceable)
+        spec = self.spec
+        output = job.output_folder
+        if spec.output_suffix:
+            output = output / f"{job.source.stem}{spec.name_ending}{spec.output_suffix}"
         try:
             result = drive_steps(
                 self.pipeline.run(
                     job.source,
-                    job.output_folder,
+                    output,
+                    name_ending=spec.name_ending,
                     external_faces=self.spec.external_faces,
                     comparison=job.comparison,
                     comparison_style=self.spec.comparison_style,
@@ -138,6 +154,9 @@ class Worker:
                 )
             )
             return self._outcome(job, result, writes)
+        except CancelledError:  # the user stopped the batch (not a failure of this file): nothing is kept
+            writes.discard()
+            raise
         except FacemendError as exc:
             writes.discard()
             return FileOutcome.failed(job, str(exc), self.name)

@@ -10,6 +10,7 @@ from gui_helpers import WAIT_MS, drop_files
 
 from app.batch_dialog import BatchDialog
 from app.main_window import MainWindow
+from restore_core.batch import MANIFEST_NAME
 
 
 def test_a_folder_is_restored_and_a_broken_file_is_listed(
@@ -85,11 +86,11 @@ def test_a_batch_names_its_outputs_by_the_core_rule_as_the_cli_does(
     with qtbot.waitSignal(window.service.signals.batch_finished, timeout=WAIT_MS):
         dialog.start()
     expected = out / f"scan_restored{default_output_suffix(load_image(bmp))}"
-    assert expected.suffix == ".png" and [p.name for p in out.iterdir()] == [expected.name]
+    assert expected.suffix == ".png" and sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, expected.name]
     assert dialog.table.item(0, 1).text() == f"Saved {expected}"
 
 
-def test_a_folder_tree_is_mirrored_and_a_second_run_skips_then_renames_or_overwrites(
+def test_a_folder_tree_is_mirrored_and_outputs_not_the_batchs_are_skipped_then_renamed_or_overwritten(
     qtbot, window: MainWindow, photos_dir: Path, tmp_path: Path, monkeypatch
 ) -> None:
     scans = tmp_path / "scans"
@@ -112,12 +113,14 @@ def test_a_folder_tree_is_mirrored_and_a_second_run_skips_then_renames_or_overwr
             button.click()
 
     run(dialog.start_button)
-    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.jpg"))
     assert written == ["1987/summer/beach_restored.jpg", "top_restored.jpg"]
     assert not dialog.overwrite_skipped.isVisibleTo(dialog) and dialog.open_folder.isVisibleTo(dialog)
 
-    # Again: both outputs exist, so both are skipped (not failed, no command-line flag quoted).
+    # Again, without the batch's manifest: both outputs exist and are not the batch's, so both
+    # are skipped (not failed, no command-line flag quoted).
     first = {p: p.stat().st_mtime_ns for p in out.rglob("*.jpg")}
+    (out / MANIFEST_NAME).unlink()
     run(dialog.start_button)
     statuses = [dialog.table.item(row, 1).text() for row in range(2)]
     assert statuses == ["Skipped (exists)", "Skipped (exists)"] and not dialog.failures()
@@ -129,7 +132,12 @@ def test_a_folder_tree_is_mirrored_and_a_second_run_skips_then_renames_or_overwr
     assert (out / "top_restored_2.jpg").is_file() and (out / "1987" / "summer" / "beach_restored_2.jpg").is_file()
     assert {p: p.stat().st_mtime_ns for p in first} == first
 
-    run(dialog.start_button)  # skipped again (the _2 files are not what a plain run writes)
+    run(dialog.start_button)  # the renamed outputs are the batch's now: done, nothing asked
+    assert [dialog.table.item(row, 1).text() for row in range(2)] == ["Done earlier", "Done earlier"]
+    assert not dialog.overwrite_skipped.isVisibleTo(dialog)
+
+    (out / MANIFEST_NAME).unlink()
+    run(dialog.start_button)
     run(dialog.overwrite_skipped)
     assert all(p.stat().st_mtime_ns != mtime for p, mtime in first.items())
     assert [dialog.table.item(row, 1).text().startswith("Saved ") for row in range(2)] == [True, True]
