@@ -64,3 +64,24 @@ def test_unknown_scenarios_are_refused(tmp_path: Path, capsys: pytest.CaptureFix
     assert exit_.value.code == 2
     assert "nonsense" in capsys.readouterr().err
     assert not (tmp_path / "out.md").exists()
+
+
+def test_a_failing_scenario_is_named_and_the_others_keep_their_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from devtools.bench import scenarios
+
+    def broken(bench: object) -> list:
+        raise RuntimeError("a scenario that breaks")
+
+    monkeypatch.setitem(scenarios.SCENARIOS, "detect", broken)
+    output = tmp_path / "benchmarks.md"
+    args = ["--quick", "--scenarios", "detect,startup", "--device", "cpu", "--output", str(output)]
+    assert main([*args, "--work-dir", str(tmp_path / "work"), "--testdata", str(SHARED)]) == 1
+    text = output.read_text(encoding="utf-8")
+    # the app start-up probe (a child process opening the real window) ran and was timed
+    (startup,) = _rows(text, "7 app start to window shown")
+    assert re.fullmatch(r"\d+\.\d+ s", startup[2]), startup
+    assert "**Failed in this run** (see its output): detect." in text
+    err = capsys.readouterr().err
+    assert "a scenario that breaks" in err and "scenario(s) failed: detect" in err
