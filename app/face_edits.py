@@ -99,7 +99,7 @@ class FaceEdits:
             return
         settings, box = self._session.settings, self._session.faces[index].box
         detection = settings.detection
-        if box in detection.added:  # a drawn face is simply not drawn any more
+        if detection.drew(box):  # a drawn face is simply not drawn any more
             detection = dataclasses.replace(detection, added=tuple(b for b in detection.added if b != box))
         else:
             detection = dataclasses.replace(detection, removed=(*detection.removed, box))

@@ -329,7 +329,7 @@ class FacePanel(QWidget):
     def _row_text(self, index: int) -> str:
         face = self._faces[index]
         found = (
-            "by hand" if face.box in self._settings.detection.added else f"score {face.score:.2f}"
+            "by hand" if self._settings.detection.drew(face.box) else f"score {face.score:.2f}"
         )  # short: the list is narrow
         lines = [f"Face {index + 1}", f"{found}, {face.size:.0f} px"]
         render = self._renders.get(index)

@@ -162,11 +162,14 @@ def _is_index(value: Any) -> bool:
 
 #: a box drawn on a photo: within this many pixels of it, at least this many pixels wide and high
 _BOX_REACH, _MIN_BOX_SIDE = 1_000_000.0, 2.0
+_MAX_BOXES = 10_000  # far more faces than a photo holds: a settings file cannot make unbounded work
 
 
 def _boxes(name: str, value: Any) -> tuple[tuple[float, float, float, float], ...]:
-    if not isinstance(value, list | tuple) or len(value) > 10_000:
+    if not isinstance(value, list | tuple):
         raise SettingsError(f"{name} must be a list of boxes like [[x1, y1, x2, y2]], got {_describe(value)}")
+    if len(value) > _MAX_BOXES:
+        raise SettingsError(f"{name} holds {len(value)} boxes; at most {_MAX_BOXES} are taken")
     boxes = []
     for box in value:
         numbers_ok = isinstance(box, list | tuple) and len(box) == 4
@@ -207,6 +210,10 @@ class DetectionSettings(_Validated):
         super().__post_init__()
         for name in ("added", "removed"):  # JSON gives lists: kept as tuples, so settings stay hashable
             object.__setattr__(self, name, _boxes(name, getattr(self, name)))
+
+    def drew(self, box: tuple[float, ...]) -> bool:
+        """Whether the face with ``box`` was drawn by hand (its box is the user's, exactly)."""
+        return tuple(box) in self.added
 
     @property
     def for_detector(self) -> DetectionSettings:

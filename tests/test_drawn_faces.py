@@ -152,6 +152,7 @@ def test_corrections_round_trip_through_json_and_stay_with_their_photo() -> None
         ("everywhere", "list of boxes"),
         ([[1, 2, float("nan"), 4]], "four pixel positions"),
         ([[True, 1, 5, 5]], "four pixel positions"),
+        ([[0, 0, 5, 5]] * 10_001, "at most 10000"),
     ],
 )
 def test_a_bad_box_is_one_clear_settings_error(boxes: object, says: str) -> None:

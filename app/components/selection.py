@@ -44,7 +44,7 @@ def remap_faces(settings: Settings, old: Sequence[DetectedFace], new: Sequence[D
     if settings.faces is not None:
         kept = {mapping[i] for i in settings.faces if i in mapping}
         matched = set(mapping.values())
-        drawn = {j for j, face in enumerate(new) if j not in matched and face.box in settings.detection.added}
+        drawn = {j for j, face in enumerate(new) if j not in matched and settings.detection.drew(face.box)}
         faces = tuple(sorted(kept | drawn))
     overrides = tuple(sorted((mapping[i], o) for i, o in settings.overrides if i in mapping))
     return dataclasses.replace(settings, faces=faces, overrides=overrides)

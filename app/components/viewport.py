@@ -53,8 +53,8 @@ class FaceBox:
 
 def face_boxes(faces: Sequence[DetectedFace], settings: Settings) -> tuple[FaceBox, ...]:
     """What the canvas shows of each face in ``settings``."""
-    drawn = settings.detection.added
-    return tuple(FaceBox(i, f.box, f.score, settings.is_selected(i), f.box in drawn) for i, f in enumerate(faces))
+    drew = settings.detection.drew
+    return tuple(FaceBox(i, f.box, f.score, settings.is_selected(i), drew(f.box)) for i, f in enumerate(faces))
 
 
 def _clamp_zoom(zoom: float) -> float:

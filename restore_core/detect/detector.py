@@ -12,7 +12,7 @@ import torch
 
 from ..errors import ModelError
 from ..faces import DetectedFace
-from ..models import retinaface_network_of
+from ..models import RETINAFACE_NETWORKS, retinaface_network_of
 from ..params import DetectionSettings
 from . import multiscale, retinaface
 from .retinaface import RawDetections
@@ -98,8 +98,8 @@ def load_detector(
     ``weights`` loads that file instead of the model store's (with ``auto``, the backbone is
     read from the file). ``progress(done, total)`` follows a download, ``cancel`` stops it.
     """
-    if name != "auto" and name not in retinaface.NETWORKS:
-        raise ModelError(f"unknown detector {name!r}; known detectors: auto, {', '.join(retinaface.NETWORKS)}")
+    if name != "auto" and name not in RETINAFACE_NETWORKS:
+        raise ModelError(f"unknown detector {name!r}; known detectors: auto, {', '.join(RETINAFACE_NETWORKS)}")
     if weights is None:
         name, path = retinaface.resolve_weights(name, allow_download=allow_download, progress=progress, cancel=cancel)
     else:

@@ -18,10 +18,8 @@ import numpy as np
 import torch
 
 from ..errors import ModelError
-from ..models import RETINAFACE_NETWORKS, build_retinaface
+from ..models import build_retinaface
 
-#: Detector names (as in the model registry) and facexlib's network names.
-NETWORKS = RETINAFACE_NETWORKS
 #: ``auto`` picks the first of these that is installed.
 AUTO_ORDER = ("retinaface_resnet50", "retinaface_mobile0.25")
 
